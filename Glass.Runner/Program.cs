@@ -1,0 +1,3 @@
+using Glass.Runner.Commands;
+
+return Cli.Run(args);
