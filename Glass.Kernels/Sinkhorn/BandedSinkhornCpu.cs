@@ -1,0 +1,255 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Glass.Kernels.Sinkhorn;
+
+/// <summary>
+/// Managed banded Sinkhorn (reference for the banded kernels), log-stabilised scaling
+/// (Schmitzer 2019): the band stores K̃_ij = exp((f_i + g_j − C_ij)/γ) for absorbed potentials
+/// f, g; iterations update scalings u, v by sparse products over the band only (no exp per entry),
+/// and u, v are absorbed into f, g (K̃ rebuilt) whenever they leave [e^−30, e^30] or a sum
+/// degenerates. Row pass: SIMD dot products over each row's contiguous segment; column pass: blocks
+/// of columns in parallel, each accumulating its rows' contiguous segments (the band is a staircase,
+/// so no transpose is stored). Work per iteration O(nnz); memory O(nnz).
+/// </summary>
+internal static class BandedSinkhornCpu
+{
+    private const double AbsorbLog = 30;
+    private const int ColBlock = 256;
+
+    public static BandedSinkhornResult Solve(Band band, SinkhornOptions o)
+    {
+        int n = band.N, m = band.M;
+        double gamma = o.Gamma, invG = 1 / gamma;
+        var f = new double[n];
+        var g = new double[m];
+        var logA = new double[n];
+        var logB = new double[m];
+        for (int i = 0; i < n; i++) { logA[i] = Math.Log(band.A[i]); if (band.A[i] == 0) f[i] = double.NegativeInfinity; }
+        for (int j = 0; j < m; j++) { logB[j] = Math.Log(band.B[j]); if (band.B[j] == 0) g[j] = double.NegativeInfinity; }
+
+        // Exact log-domain half-steps to start: every row and column then carries its mass.
+        ExactColumnStep(band, f, g, logB, invG, gamma);
+        ExactRowStep(band, f, g, logA, invG, gamma);
+
+        var K = new double[band.Nnz];
+        BuildKernel(band, f, g, invG, K);
+        var u = new double[n];
+        var v = new double[m];
+        for (int i = 0; i < n; i++) u[i] = band.A[i] == 0 ? 0 : 1;
+        for (int j = 0; j < m; j++) v[j] = band.B[j] == 0 ? 0 : 1;
+        var q = new double[m];
+        var r = new double[n];
+        var rowMarg = new double[n];
+        Array.Copy(band.A, rowMarg, n);
+        var relax = new Overrelaxation(o.Overrelax);
+        bool converged = false;
+        double err = double.PositiveInfinity;
+        int it = 0;
+        for (; ; it++)
+        {
+            ColumnProducts(band, K, u, q);                 // q = K̃ᵀu; column sums v ⊙ q
+            if (it > 0 && ((it - 1) % o.CheckEvery == 0 || it == o.MaxIter))
+            {
+                double e = 0;
+                for (int j = 0; j < m; j++) { double d = v[j] * q[j] - band.B[j]; e += d * d; }
+                for (int i = 0; i < n; i++) { double d = rowMarg[i] - band.A[i]; e += d * d; }
+                err = Math.Sqrt(e);
+                if (err <= o.Tol) { converged = true; break; }
+                relax.Observe(err, it);
+            }
+            if (it == o.MaxIter) break;
+            double w = relax.Omega;
+            bool degenerate = false, absorb = false;
+            for (int j = 0; j < m; j++)
+            {
+                if (band.B[j] == 0) continue;
+                double cs = v[j] * q[j];
+                if (!(cs > 1e-300) || !double.IsFinite(cs)) { degenerate = true; break; }
+                v[j] *= Math.Exp(w * (logB[j] - Math.Log(cs)));
+                if (Math.Abs(Math.Log(v[j])) > AbsorbLog) absorb = true;
+            }
+            if (degenerate) { Restart(band, f, g, u, v, logA, logB, invG, gamma, K, rowMarg); continue; }
+            RowProducts(band, K, v, r);                    // r = K̃v; row sums u ⊙ r
+            for (int i = 0; i < n; i++)
+            {
+                if (band.A[i] == 0) { rowMarg[i] = 0; continue; }
+                double rs = u[i] * r[i];
+                if (!(rs > 1e-300) || !double.IsFinite(rs)) { degenerate = true; break; }
+                double step = logA[i] - Math.Log(rs);
+                u[i] *= Math.Exp(w * step);
+                rowMarg[i] = rs * Math.Exp(w * step);
+                if (Math.Abs(Math.Log(u[i])) > AbsorbLog) absorb = true;
+            }
+            if (degenerate) { Restart(band, f, g, u, v, logA, logB, invG, gamma, K, rowMarg); continue; }
+            if (absorb)
+            {
+                Absorb(f, u, gamma);
+                Absorb(g, v, gamma);
+                BuildKernel(band, f, g, invG, K);
+            }
+        }
+
+        // Final plan on the band: P = u_i K̃_ij v_j; fold the scalings into the potentials.
+        Absorb(f, u, gamma);
+        Absorb(g, v, gamma);
+        var P = new double[band.Nnz];
+        var rowCost = new double[n];
+        var rowEnt = new double[n];
+        Parallel.For(0, n, i =>
+        {
+            int lo = band.Lo[i], len = band.Hi[i] - lo, off = band.RowPtr[i];
+            double c = 0, h = 0, si = band.S[i];
+            for (int k = 0; k < len; k++)
+            {
+                double d = si - band.T[lo + k], cij = d * d;
+                double s = (f[i] + g[lo + k] - cij) * invG;
+                double p = Math.Exp(s);
+                P[off + k] = p;
+                if (p > 0) { c += p * cij; h -= p * s; }
+            }
+            rowCost[i] = c;
+            rowEnt[i] = h;
+        });
+        double cost = 0, ent = 0;
+        for (int i = 0; i < n; i++) { cost += rowCost[i]; ent += rowEnt[i]; }
+        return new BandedSinkhornResult(band.ToOriginalOrder(P), Band.Unpermute(f, band.PermS), Band.Unpermute(g, band.PermT),
+            cost, ent, band.Radius, it, err, converged);
+    }
+
+    private static void Absorb(double[] pot, double[] scale, double gamma)
+    {
+        for (int i = 0; i < pot.Length; i++)
+        {
+            if (double.IsNegativeInfinity(pot[i])) continue;
+            pot[i] += gamma * Math.Log(scale[i]);
+            scale[i] = 1;
+        }
+    }
+
+    private static void Restart(Band band, double[] f, double[] g, double[] u, double[] v, double[] logA, double[] logB,
+        double invG, double gamma, double[] K, double[] rowMarg)
+    {
+        // A sum left double range: fold scalings in, take exact log-domain steps, rebuild K̃.
+        Absorb(f, u, gamma);
+        Absorb(g, v, gamma);
+        ExactColumnStep(band, f, g, logB, invG, gamma);
+        ExactRowStep(band, f, g, logA, invG, gamma);
+        BuildKernel(band, f, g, invG, K);
+        Array.Copy(band.A, rowMarg, band.N);
+    }
+
+    private static void BuildKernel(Band band, double[] f, double[] g, double invG, double[] K)
+    {
+        Parallel.For(0, band.N, i =>
+        {
+            int lo = band.Lo[i], len = band.Hi[i] - lo, off = band.RowPtr[i];
+            double fi = f[i], si = band.S[i];
+            for (int k = 0; k < len; k++)
+            {
+                double d = si - band.T[lo + k];
+                K[off + k] = Math.Exp((fi + g[lo + k] - d * d) * invG);
+            }
+        });
+    }
+
+    private static void ExactRowStep(Band band, double[] f, double[] g, double[] logA, double invG, double gamma)
+    {
+        Parallel.For(0, band.N, i =>
+        {
+            if (double.IsNegativeInfinity(f[i])) return;
+            int lo = band.Lo[i], hi = band.Hi[i];
+            double si = band.S[i], mx = double.NegativeInfinity;
+            for (int j = lo; j < hi; j++) { double d = si - band.T[j]; mx = Math.Max(mx, (g[j] - d * d) * invG); }
+            double s = 0;
+            for (int j = lo; j < hi; j++) { double d = si - band.T[j]; s += Math.Exp((g[j] - d * d) * invG - mx); }
+            f[i] = gamma * (logA[i] - mx - Math.Log(s));
+        });
+    }
+
+    private static void ExactColumnStep(Band band, double[] f, double[] g, double[] logB, double invG, double gamma)
+    {
+        Parallel.For(0, band.M, j =>
+        {
+            if (double.IsNegativeInfinity(g[j])) return;
+            int lo = band.RLo[j], hi = band.RHi[j];
+            double tj = band.T[j], mx = double.NegativeInfinity;
+            for (int i = lo; i < hi; i++) { double d = band.S[i] - tj; mx = Math.Max(mx, (f[i] - d * d) * invG); }
+            double s = 0;
+            for (int i = lo; i < hi; i++) { double d = band.S[i] - tj; s += Math.Exp((f[i] - d * d) * invG - mx); }
+            g[j] = gamma * (logB[j] - mx - Math.Log(s));
+        });
+    }
+
+    /// <summary>r_i = Σ_{j ∈ band(i)} K̃_ij v_j (contiguous segments, SIMD dot).</summary>
+    internal static void RowProducts(Band band, double[] K, double[] v, double[] r)
+    {
+        int n = band.N;
+        int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 16));
+        Parallel.For(0, chunks, c =>
+        {
+            int i0 = (int)((long)n * c / chunks), i1 = (int)((long)n * (c + 1) / chunks);
+            for (int i = i0; i < i1; i++)
+            {
+                int lo = band.Lo[i], len = band.Hi[i] - lo;
+                r[i] = Dot(K.AsSpan(band.RowPtr[i], len), v.AsSpan(lo, len));
+            }
+        });
+    }
+
+    /// <summary>q_j = Σ_{i ∈ band(·,j)} K̃_ij u_i, by column blocks (each block owns its outputs).</summary>
+    internal static void ColumnProducts(Band band, double[] K, double[] u, double[] q)
+    {
+        int m = band.M;
+        int blocks = (m + ColBlock - 1) / ColBlock;
+        Parallel.For(0, blocks, bIdx =>
+        {
+            int j0 = bIdx * ColBlock, j1 = Math.Min(m, j0 + ColBlock);
+            var acc = q.AsSpan(j0, j1 - j0);
+            acc.Clear();
+            int iStart = band.RLo[j0], iEnd = band.RHi[j1 - 1];
+            for (int i = iStart; i < iEnd; i++)
+            {
+                double ui = u[i];
+                if (ui == 0) continue;
+                int lo = band.Lo[i];
+                int a0 = Math.Max(lo, j0), a1 = Math.Min(band.Hi[i], j1);
+                if (a0 >= a1) continue;
+                Axpy(ui, K.AsSpan(band.RowPtr[i] + a0 - lo, a1 - a0), acc.Slice(a0 - j0, a1 - a0));
+            }
+        });
+    }
+
+    private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int n = x.Length, k = 0;
+        double s = 0;
+        if (Vector.IsHardwareAccelerated && n >= 2 * Vector<double>.Count)
+        {
+            var xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            var yv = MemoryMarshal.Cast<double, Vector<double>>(y);
+            Vector<double> a0 = Vector<double>.Zero, a1 = Vector<double>.Zero;
+            int t = 0;
+            for (; t + 1 < xv.Length; t += 2) { a0 += xv[t] * yv[t]; a1 += xv[t + 1] * yv[t + 1]; }
+            for (; t < xv.Length; t++) a0 += xv[t] * yv[t];
+            s = Vector.Sum(a0 + a1);
+            k = xv.Length * Vector<double>.Count;
+        }
+        for (; k < n; k++) s += x[k] * y[k];
+        return s;
+    }
+
+    private static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int n = x.Length, k = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            var yv = MemoryMarshal.Cast<double, Vector<double>>(y);
+            var av = new Vector<double>(alpha);
+            for (int t = 0; t < xv.Length; t++) yv[t] += av * xv[t];
+            k = xv.Length * Vector<double>.Count;
+        }
+        for (; k < n; k++) y[k] += alpha * x[k];
+    }
+}

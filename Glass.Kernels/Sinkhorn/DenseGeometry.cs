@@ -1,0 +1,114 @@
+using Glass.Kernels.Validation;
+
+namespace Glass.Kernels.Sinkhorn;
+
+/// <summary>
+/// How the dense cost C (n×m) is known: given as a matrix, or computed on the fly from two point
+/// sets as squared Euclidean distances C_ij = ‖x_i − y_j‖² without ever storing n×m.
+/// (The "geometry" layer of OTT-JAX: the solver sees only rows/columns of C.)
+/// </summary>
+public abstract class DenseGeometry
+{
+    private protected DenseGeometry(int n, int m) { N = n; M = m; }
+
+    /// <summary>Rows of C (first marginal's support size).</summary>
+    public int N { get; }
+    /// <summary>Columns of C.</summary>
+    public int M { get; }
+
+    /// <summary>A given cost matrix, row-major n×m.</summary>
+    /// <exception cref="ArgumentException">Wrong length, n or m ≤ 0, or a non-finite entry.</exception>
+    public static DenseGeometry FromCostMatrix(double[] cost, int n, int m)
+    {
+        ArgumentNullException.ThrowIfNull(cost);
+        Guard.Positive(n, nameof(n));
+        Guard.Positive(m, nameof(m));
+        Guard.Length<double>(cost, checked(n * m), nameof(cost), $"n·m = {n}·{m}");
+        Guard.Finite(cost, nameof(cost));
+        return new CostMatrixGeometry(cost, n, m);
+    }
+
+    /// <summary>Squared Euclidean cost between x (n×d) and y (m×d), row-major; C is never stored.</summary>
+    /// <exception cref="ArgumentException">Lengths not multiples of d, empty sets, or non-finite coordinates.</exception>
+    public static DenseGeometry FromPoints(double[] x, double[] y, int d)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        Guard.Positive(d, nameof(d));
+        Guard.NonEmpty<double>(x, nameof(x));
+        Guard.NonEmpty<double>(y, nameof(y));
+        if (x.Length % d != 0) throw new ArgumentException($"x has length {x.Length}, not a multiple of d = {d}.", nameof(x));
+        if (y.Length % d != 0) throw new ArgumentException($"y has length {y.Length}, not a multiple of d = {d}.", nameof(y));
+        Guard.Finite(x, nameof(x));
+        Guard.Finite(y, nameof(y));
+        return new PointGeometry(x, y, d);
+    }
+
+    /// <summary>Row i of C: a view of the stored matrix, or computed into <paramref name="scratch"/> (length ≥ M).</summary>
+    internal abstract ReadOnlySpan<double> Row(int i, Span<double> scratch);
+
+    /// <summary>C_ij for one entry (slow path: fallbacks only).</summary>
+    internal abstract double Entry(int i, int j);
+}
+
+internal sealed class CostMatrixGeometry : DenseGeometry
+{
+    public CostMatrixGeometry(double[] cost, int n, int m) : base(n, m) => Cost = cost;
+    public double[] Cost { get; }
+    internal override ReadOnlySpan<double> Row(int i, Span<double> scratch) => Cost.AsSpan(i * M, M);
+    internal override double Entry(int i, int j) => Cost[(long)i * M + j];
+}
+
+internal sealed class PointGeometry : DenseGeometry
+{
+    private readonly double[] _xNorm, _yNorm, _yT;
+
+    public PointGeometry(double[] x, double[] y, int d) : base(x.Length / d, y.Length / d)
+    {
+        X = x; Y = y; D = d;
+        _xNorm = new double[N];
+        _yNorm = new double[M];
+        _yT = new double[d * M];
+        for (int i = 0; i < N; i++) { double s = 0; for (int k = 0; k < d; k++) s += x[i * d + k] * x[i * d + k]; _xNorm[i] = s; }
+        for (int j = 0; j < M; j++)
+        {
+            double s = 0;
+            for (int k = 0; k < d; k++) { double v = y[j * d + k]; s += v * v; _yT[k * M + j] = v; }
+            _yNorm[j] = s;
+        }
+    }
+
+    public double[] X { get; }
+    public double[] Y { get; }
+    public int D { get; }
+
+    internal override ReadOnlySpan<double> Row(int i, Span<double> scratch)
+    {
+        var row = scratch[..M];
+        if (D == 1)
+        {
+            // 1-D scores: (s_i − t_j)² exactly, no cancellation.
+            double s = X[i];
+            for (int j = 0; j < M; j++) { double e = s - _yT[j]; row[j] = e * e; }
+            return row;
+        }
+        // ‖x‖² + ‖y‖² − 2⟨x, y⟩, vectorised over j, clamped at 0.
+        double xn = _xNorm[i];
+        for (int j = 0; j < M; j++) row[j] = xn + _yNorm[j];
+        for (int k = 0; k < D; k++)
+        {
+            double c = -2 * X[i * D + k];
+            var yk = _yT.AsSpan(k * M, M);
+            for (int j = 0; j < M; j++) row[j] += c * yk[j];
+        }
+        for (int j = 0; j < M; j++) if (row[j] < 0) row[j] = 0;
+        return row;
+    }
+
+    internal override double Entry(int i, int j)
+    {
+        double s = 0;
+        for (int k = 0; k < D; k++) { double e = X[i * D + k] - Y[j * D + k]; s += e * e; }
+        return s;
+    }
+}

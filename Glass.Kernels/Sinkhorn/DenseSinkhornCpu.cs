@@ -1,0 +1,213 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Glass.Kernels.Sinkhorn;
+
+/// <summary>
+/// Managed log-domain Sinkhorn (the reference for the dense kernels). Each half-iteration streams C
+/// once: g_j ← g_j + ω·γ·(log b_j − log Σ_i exp((f_i + g_j − C_ij)/γ)), then the same for f over rows.
+/// The current potentials stabilise the sums (terms are plan entries ≤ 1), with an exact two-pass
+/// log-sum-exp fallback for any sum that under- or overflows. Rows run in parallel, SIMD over columns.
+/// </summary>
+internal static class DenseSinkhornCpu
+{
+    private const double SafeLo = 1e-280, SafeHi = 1e280;
+
+    public static DenseSinkhornResult Solve(DenseGeometry geom, double[] a, double[] b, SinkhornOptions o)
+    {
+        int n = geom.N, m = geom.M;
+        double gamma = o.Gamma, invG = 1.0 / gamma;
+        var f = new double[n];
+        var g = new double[m];
+        var logA = new double[n];
+        var logB = new double[m];
+        for (int i = 0; i < n; i++) { logA[i] = Math.Log(a[i]); if (a[i] == 0) f[i] = double.NegativeInfinity; }
+        for (int j = 0; j < m; j++) { logB[j] = Math.Log(b[j]); if (b[j] == 0) g[j] = double.NegativeInfinity; }
+
+        var logCol = new double[m];
+        var logRow = new double[n];
+        var rowMarg = new double[n];
+        var relax = new Overrelaxation(o.Overrelax);
+        int blocks = Math.Max(1, Math.Min(Environment.ProcessorCount * 2, n));
+        var partial = new double[blocks][];
+        for (int k = 0; k < blocks; k++) partial[k] = new double[m];
+
+        bool converged = false;
+        double err = double.PositiveInfinity;
+        int it = 0;
+        for (; ; it++)
+        {
+            LogColumnSums(geom, f, g, invG, logCol, partial);
+            if (it > 0 && ((it - 1) % o.CheckEvery == 0 || it == o.MaxIter))
+            {
+                err = MarginalError(logCol, b, rowMarg, a);
+                if (err <= o.Tol) { converged = true; break; }
+                relax.Observe(err, it);
+            }
+            if (it == o.MaxIter) break;
+            double w = relax.Omega;
+            for (int j = 0; j < m; j++)
+                if (b[j] > 0) g[j] += w * gamma * (logB[j] - logCol[j]);
+            LogRowSums(geom, f, g, invG, logRow);
+            for (int i = 0; i < n; i++)
+            {
+                if (a[i] == 0) { rowMarg[i] = 0; continue; }
+                double step = logA[i] - logRow[i];
+                f[i] += w * gamma * step;
+                // Row marginal after the update, exactly: a^ω · r^(1−ω).
+                rowMarg[i] = Math.Exp(logRow[i] + w * step);
+            }
+        }
+
+        var (cost, entropy, plan) = Finish(geom, f, g, invG, o.ReturnPlan);
+        return new DenseSinkhornResult(f, g, plan, it, err, converged, cost, entropy);
+    }
+
+    internal static double MarginalError(double[] logCol, double[] b, double[] rowMarg, double[] a)
+    {
+        double e = 0;
+        for (int j = 0; j < b.Length; j++) { double d = Math.Exp(logCol[j]) - b[j]; e += d * d; }
+        for (int i = 0; i < a.Length; i++) { double d = rowMarg[i] - a[i]; e += d * d; }
+        return Math.Sqrt(e);
+    }
+
+    /// <summary>logCol_j = log Σ_i exp((f_i + g_j − C_ij)/γ).</summary>
+    private static void LogColumnSums(DenseGeometry geom, double[] f, double[] g, double invG, double[] logCol, double[][] partial)
+    {
+        int n = geom.N, m = geom.M, blocks = partial.Length;
+        Parallel.For(0, blocks, k =>
+        {
+            var acc = partial[k];
+            Array.Clear(acc);
+            var scratch = new double[m];
+            int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
+            for (int i = i0; i < i1; i++)
+            {
+                if (double.IsNegativeInfinity(f[i])) continue;
+                ExpAccumulate(geom.Row(i, scratch), g, f[i], invG, acc);
+            }
+        });
+        var bad = new List<int>();
+        for (int j = 0; j < m; j++)
+        {
+            double s = 0;
+            for (int k = 0; k < blocks; k++) s += partial[k][j];
+            if (s > SafeLo && s < SafeHi) logCol[j] = Math.Log(s);
+            else if (!double.IsNegativeInfinity(g[j])) bad.Add(j);
+            else logCol[j] = double.NegativeInfinity;
+        }
+        if (bad.Count > 0)
+            Parallel.ForEach(bad, j => logCol[j] = ExactLogSumColumn(geom, f, g[j], j, invG));
+    }
+
+    /// <summary>logRow_i = log Σ_j exp((f_i + g_j − C_ij)/γ).</summary>
+    private static void LogRowSums(DenseGeometry geom, double[] f, double[] g, double invG, double[] logRow)
+    {
+        int n = geom.N, m = geom.M;
+        int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
+        Parallel.For(0, chunks, k =>
+        {
+            var scratch = new double[m];
+            int i0 = (int)((long)n * k / chunks), i1 = (int)((long)n * (k + 1) / chunks);
+            for (int i = i0; i < i1; i++)
+            {
+                if (double.IsNegativeInfinity(f[i])) { logRow[i] = double.NegativeInfinity; continue; }
+                var row = geom.Row(i, scratch);
+                double s = ExpSum(row, g, f[i], invG);
+                logRow[i] = s > SafeLo && s < SafeHi ? Math.Log(s) : ExactLogSum(row, g, f[i], invG);
+            }
+        });
+    }
+
+    /// <summary>Σ_j exp((fi + g_j − c_j)·invG), SIMD.</summary>
+    internal static double ExpSum(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG)
+    {
+        int m = c.Length, j = 0;
+        double s = 0;
+        if (Vector.IsHardwareAccelerated && m >= Vector<double>.Count)
+        {
+            var vf = new Vector<double>(fi);
+            var vi = new Vector<double>(invG);
+            var acc = Vector<double>.Zero;
+            var cv = MemoryMarshal.Cast<double, Vector<double>>(c);
+            var gv = MemoryMarshal.Cast<double, Vector<double>>(g[..m]);
+            for (int k = 0; k < cv.Length; k++)
+                acc += Vector.Exp((vf + gv[k] - cv[k]) * vi);
+            s = Vector.Sum(acc);
+            j = cv.Length * Vector<double>.Count;
+        }
+        for (; j < m; j++) s += Math.Exp((fi + g[j] - c[j]) * invG);
+        return s;
+    }
+
+    /// <summary>acc_j += exp((fi + g_j − c_j)·invG), SIMD.</summary>
+    internal static void ExpAccumulate(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG, Span<double> acc)
+    {
+        int m = c.Length, j = 0;
+        if (Vector.IsHardwareAccelerated && m >= Vector<double>.Count)
+        {
+            var vf = new Vector<double>(fi);
+            var vi = new Vector<double>(invG);
+            var cv = MemoryMarshal.Cast<double, Vector<double>>(c);
+            var gv = MemoryMarshal.Cast<double, Vector<double>>(g[..m]);
+            var av = MemoryMarshal.Cast<double, Vector<double>>(acc[..m]);
+            for (int k = 0; k < cv.Length; k++)
+                av[k] += Vector.Exp((vf + gv[k] - cv[k]) * vi);
+            j = cv.Length * Vector<double>.Count;
+        }
+        for (; j < m; j++) acc[j] += Math.Exp((fi + g[j] - c[j]) * invG);
+    }
+
+    private static double ExactLogSum(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG)
+    {
+        double mx = double.NegativeInfinity;
+        for (int j = 0; j < c.Length; j++) mx = Math.Max(mx, (fi + g[j] - c[j]) * invG);
+        if (double.IsNegativeInfinity(mx)) return mx;
+        double s = 0;
+        for (int j = 0; j < c.Length; j++) s += Math.Exp((fi + g[j] - c[j]) * invG - mx);
+        return mx + Math.Log(s);
+    }
+
+    private static double ExactLogSumColumn(DenseGeometry geom, double[] f, double gj, int j, double invG)
+    {
+        double mx = double.NegativeInfinity;
+        for (int i = 0; i < geom.N; i++) mx = Math.Max(mx, (f[i] + gj - geom.Entry(i, j)) * invG);
+        if (double.IsNegativeInfinity(mx)) return mx;
+        double s = 0;
+        for (int i = 0; i < geom.N; i++) s += Math.Exp((f[i] + gj - geom.Entry(i, j)) * invG - mx);
+        return mx + Math.Log(s);
+    }
+
+    /// <summary>⟨P, C⟩, H(P) and (optionally) the plan, from the final potentials.</summary>
+    internal static (double Cost, double Entropy, double[]? Plan) Finish(DenseGeometry geom, double[] f, double[] g, double invG, bool returnPlan)
+    {
+        int n = geom.N, m = geom.M;
+        double[]? plan = returnPlan ? new double[(long)n * m] : null;
+        // Per-row partials summed in a fixed order: results are bit-reproducible run to run.
+        var rowCost = new double[n];
+        var rowEnt = new double[n];
+        int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
+        Parallel.For(0, chunks, k =>
+        {
+            var scratch = new double[m];
+            int i0 = (int)((long)n * k / chunks), i1 = (int)((long)n * (k + 1) / chunks);
+            for (int i = i0; i < i1; i++)
+            {
+                var row = geom.Row(i, scratch);
+                double c = 0, h = 0;
+                for (int j = 0; j < m; j++)
+                {
+                    double s = (f[i] + g[j] - row[j]) * invG;
+                    double p = Math.Exp(s);
+                    if (plan is not null) plan[(long)i * m + j] = p;
+                    if (p > 0) { c += p * row[j]; h -= p * s; }
+                }
+                rowCost[i] = c;
+                rowEnt[i] = h;
+            }
+        });
+        double cost = 0, ent = 0;
+        for (int i = 0; i < n; i++) { cost += rowCost[i]; ent += rowEnt[i]; }
+        return (cost, ent, plan);
+    }
+}
