@@ -214,8 +214,11 @@ public sealed class SphereKernelTests
         const int n = 37;
         var p = SpherePoints.Random(n, seed: 11);
         var x = SpherePoints.Random(n, seed: 12);
-        // Include x = p (θ = 0) and x = −p (antipodal convention) rows.
+        // Include x = p (θ = 0), x = −p (antipodal convention) and θ = π − 0.1 (near-antipodal, w small but defined) rows.
         for (int t = 0; t < 3; t++) { x[t] = p[t]; x[3 + t] = -p[3 + t]; }
+        var u = SpherePoints.Tangents(p, seed: 15, scale: 1);
+        double un = SpherePoints.Norm(u, 2), nearPi = Math.PI - 0.1;
+        for (int t = 0; t < 3; t++) x[6 + t] = Math.Cos(nearPi) * p[6 + t] + Math.Sin(nearPi) * u[6 + t] / un;
         var expected = Sphere.Log(ComputeDevice.Cpu, p, x);
         // float32: inputs rounded by 6e-8, θ ≤ π, so components are good to a few 1e-7.
         Close.All(expected, Sphere.Log(_device, p, x), 2e-6, 1e-5, $"{_deviceName} Log");
