@@ -1,0 +1,132 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Glass.Kernels.Linalg;
+
+/// <summary>Shape of one GEMM launch: <c>C (N×M) = op(A) (N×K) · op(B) (K×M)</c> [+ C].</summary>
+internal readonly struct GemmShape
+{
+    public GemmShape(int n, int k, int m, bool transA, bool transB, bool accumulate)
+    {
+        N = n; K = k; M = m;
+        TransA = transA ? 1 : 0;
+        TransB = transB ? 1 : 0;
+        Accumulate = accumulate ? 1 : 0;
+    }
+
+    /// <summary>Rows of C and of op(A).</summary>
+    public readonly int N;
+    /// <summary>Inner dimension.</summary>
+    public readonly int K;
+    /// <summary>Columns of C and of op(B).</summary>
+    public readonly int M;
+    /// <summary>1: A is stored K×N and used transposed.</summary>
+    public readonly int TransA;
+    /// <summary>1: B is stored M×K and used transposed.</summary>
+    public readonly int TransB;
+    /// <summary>1: C += op(A)·op(B) instead of C = op(A)·op(B).</summary>
+    public readonly int Accumulate;
+}
+
+/// <summary>ILGPU GEMM kernel (float32, shared-memory tiling). The CPU reference is <see cref="MatMulCpu"/>.</summary>
+internal static class MatMulKernels
+{
+    /// <summary>Largest tile edge; shared tiles are allocated at this size and used up to the group edge.</summary>
+    internal const int MaxTile = 16;
+
+    /// <summary>Row stride of a shared tile: one pad column so the transposed tile stores do not hit one bank.</summary>
+    private const int Ld = MaxTile + 1;
+
+    // C (N×M) = op(A)(N×K)·op(B)(K×M) [+C]; group (T, T), T ≤ 16; grid (⌈M/T⌉, ⌈N/T⌉); one C entry per thread.
+    internal static void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape s)
+    {
+        var tileA = SharedMemory.Allocate<float>(MaxTile * Ld); // tileA[r·Ld + q] = op(A)(row0 + r, k0 + q)
+        var tileB = SharedMemory.Allocate<float>(MaxTile * Ld); // tileB[q·Ld + j] = op(B)(k0 + q, col0 + j)
+        int t = Group.DimX;
+        int tx = Group.IdxX, ty = Group.IdxY;
+        int row0 = Grid.IdxY * t, col0 = Grid.IdxX * t;
+        float acc = 0f;
+
+        for (int k0 = 0; k0 < s.K; k0 += t)
+        {
+            // Consecutive tx read consecutive addresses in every branch (coalesced loads).
+            if (s.TransA == 0)
+            {
+                int i = row0 + ty, q = k0 + tx;
+                tileA[ty * Ld + tx] = i < s.N && q < s.K ? a[i * s.K + q] : 0f;
+            }
+            else
+            {
+                int i = row0 + tx, q = k0 + ty;
+                tileA[tx * Ld + ty] = i < s.N && q < s.K ? a[q * s.N + i] : 0f;
+            }
+            if (s.TransB == 0)
+            {
+                int q = k0 + ty, j = col0 + tx;
+                tileB[ty * Ld + tx] = q < s.K && j < s.M ? b[q * s.M + j] : 0f;
+            }
+            else
+            {
+                int q = k0 + tx, j = col0 + ty;
+                tileB[tx * Ld + ty] = q < s.K && j < s.M ? b[j * s.K + q] : 0f;
+            }
+            Group.Barrier();
+
+            for (int q = 0; q < t; q++)
+                acc += tileA[ty * Ld + q] * tileB[q * Ld + tx];
+            Group.Barrier();
+        }
+
+        int row = row0 + ty, col = col0 + tx;
+        if (row < s.N && col < s.M)
+        {
+            int idx = row * s.M + col;
+            c[idx] = s.Accumulate != 0 ? c[idx] + acc : acc;
+        }
+    }
+}
+
+/// <summary>
+/// The GEMM kernel loaded once on one accelerator, with typed calls on device buffers
+/// (obtain through <c>device.GetKernels(acc =&gt; new MatMulOps(acc))</c>). Calls are queued on the
+/// accelerator's default stream and do not synchronise.
+/// </summary>
+internal sealed class MatMulOps
+{
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemm;
+
+    /// <summary>Loads the kernel. <paramref name="tile"/>: tile edge T (0 = the largest T ≤ 16 with T² threads per group allowed).</summary>
+    public MatMulOps(Accelerator accelerator, int tile = 0)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        int t = tile;
+        if (t == 0)
+        {
+            t = MatMulKernels.MaxTile;
+            while (t > 1 && t * t > accelerator.MaxNumThreadsPerGroup) t /= 2;
+        }
+        if (t < 1 || t > MatMulKernels.MaxTile || t * t > accelerator.MaxNumThreadsPerGroup)
+            throw new ArgumentException(
+                $"tile = {tile}; expected 1..{MatMulKernels.MaxTile} with tile² ≤ {accelerator.MaxNumThreadsPerGroup} threads per group.", nameof(tile));
+        Tile = t;
+        _gemm = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(MatMulKernels.Gemm);
+    }
+
+    /// <summary>Tile edge T: each group computes a T×T block of C.</summary>
+    public int Tile { get; }
+
+    /// <summary>
+    /// <c>C = op(A)·op(B)</c> (or <c>C += …</c> when <paramref name="accumulate"/>); C is n×m,
+    /// A is n×k (k×n when <paramref name="transA"/>), B is k×m (m×k when <paramref name="transB"/>).
+    /// </summary>
+    public void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int n, int k, int m,
+        bool transA = false, bool transB = false, bool accumulate = false)
+    {
+        if (a.Length < (long)n * k || b.Length < (long)k * m || c.Length < (long)n * m)
+            throw new ArgumentException(
+                $"GEMM views too short for n={n}, k={k}, m={m}: a {a.Length} (need {(long)n * k}), b {b.Length} (need {(long)k * m}), c {c.Length} (need {(long)n * m}).");
+        if (n == 0 || m == 0) return;
+        var grid = new Index2D((m + Tile - 1) / Tile, (n + Tile - 1) / Tile);
+        _gemm(new KernelConfig(grid, new Index2D(Tile, Tile)), a, b, c, new GemmShape(n, k, m, transA, transB, accumulate));
+    }
+}
