@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Glass.Kernels.Linalg;
 
 namespace Glass.Kernels.Chebyshev;
@@ -17,6 +19,7 @@ internal static class HeatKernelCpu
     /// </summary>
     public static double[] Apply(CsrMatrix l, double[] v, int p, double[] coefficients)
     {
+        CheckBlock(l, v, p, nameof(v));
         int q = coefficients.Length - 1;
         var y = new double[v.Length];
         var tPrev = (double[])v.Clone();   // T_0 V
@@ -33,26 +36,36 @@ internal static class HeatKernelCpu
     /// <summary><c>y = (L − shift·I)·x</c>, both <c>n × p</c> row-major.</summary>
     public static void ShiftedSpmm(CsrMatrix l, double[] x, double[] y, int p, double shift)
     {
-        ForRows(l.Rows, p, (i, acc) =>
+        CheckBlock(l, x, p, nameof(x));
+        CheckBlock(l, y, p, nameof(y));
+        ForRanges(l.Rows, (lo, hi) =>
         {
-            RowTimes(l, x, i, p, acc);
-            int o = i * p;
-            for (int c = 0; c < p; c++) y[o + c] = acc[c] - shift * x[o + c];
+            var acc = new double[p];
+            for (int i = lo; i < hi; i++)
+            {
+                RowTimes(l, x, i, p, acc);
+                int o = i * p;
+                for (int c = 0; c < p; c++) y[o + c] = acc[c] - shift * x[o + c];
+            }
         });
     }
 
     /// <summary><c>t1 = (L − I)·t0</c>; <c>y = c0·t0 + c1·t1</c>.</summary>
     private static void FirstStep(CsrMatrix l, double[] t0, double[] t1, double[] y, int p, double c0, double c1)
     {
-        ForRows(l.Rows, p, (i, acc) =>
+        ForRanges(l.Rows, (lo, hi) =>
         {
-            RowTimes(l, t0, i, p, acc);
-            int o = i * p;
-            for (int c = 0; c < p; c++)
+            var acc = new double[p];
+            for (int i = lo; i < hi; i++)
             {
-                double t = acc[c] - t0[o + c];
-                t1[o + c] = t;
-                y[o + c] = c0 * t0[o + c] + c1 * t;
+                RowTimes(l, t0, i, p, acc);
+                int o = i * p;
+                for (int c = 0; c < p; c++)
+                {
+                    double t = acc[c] - t0[o + c];
+                    t1[o + c] = t;
+                    y[o + c] = c0 * t0[o + c] + c1 * t;
+                }
             }
         });
     }
@@ -63,56 +76,67 @@ internal static class HeatKernelCpu
     /// </summary>
     private static void Step(CsrMatrix l, double[] tCur, double[] tPrev, double[] y, int p, double ck)
     {
-        ForRows(l.Rows, p, (i, acc) =>
+        ForRanges(l.Rows, (lo, hi) =>
         {
-            RowTimes(l, tCur, i, p, acc);
-            int o = i * p;
-            for (int c = 0; c < p; c++)
+            var acc = new double[p];
+            for (int i = lo; i < hi; i++)
             {
-                double t = 2 * (acc[c] - tCur[o + c]) - tPrev[o + c];
-                tPrev[o + c] = t;
-                y[o + c] += ck * t;
+                RowTimes(l, tCur, i, p, acc);
+                int o = i * p;
+                for (int c = 0; c < p; c++)
+                {
+                    double t = 2 * (acc[c] - tCur[o + c]) - tPrev[o + c];
+                    tPrev[o + c] = t;
+                    y[o + c] += ck * t;
+                }
             }
         });
     }
 
-    /// <summary><c>acc = L[i, :]·x</c> (a row of the <c>n × p</c> block product).</summary>
+    /// <summary>
+    /// <c>acc = L[i, :]·x</c>, one row of the <c>n × p</c> block product. Columns go in SIMD
+    /// chunks with the chunk's sum kept in a register across the row's entries; the remainder
+    /// (p not a multiple of the vector width) is scalar.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RowTimes(CsrMatrix l, double[] x, int i, int p, double[] acc)
     {
-        Array.Clear(acc);
-        int[] rp = l.RowPtr, ci = l.ColIdx;
+        int[] ci = l.ColIdx;
         double[] lv = l.Values;
-        var a = acc.AsSpan(0, p);
-        int width = Vector<double>.Count, simd = Vector.IsHardwareAccelerated ? p - p % width : 0;
-        for (int k = rp[i]; k < rp[i + 1]; k++)
+        int start = l.RowPtr[i], end = l.RowPtr[i + 1];
+        ref double x0 = ref MemoryMarshal.GetArrayDataReference(x);
+        ref double a0 = ref MemoryMarshal.GetArrayDataReference(acc);
+        int width = Vector<double>.Count, c = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            double w = lv[k];
-            var xr = new ReadOnlySpan<double>(x, ci[k] * p, p);
-            int c = 0;
-            if (simd > 0)
+            for (; c + width <= p; c += width)
             {
-                var wv = new Vector<double>(w);
-                for (; c < simd; c += width)
-                    (new Vector<double>(a[c..]) + wv * new Vector<double>(xr[c..])).CopyTo(a[c..]);
+                var s = Vector<double>.Zero;
+                for (int k = start; k < end; k++)
+                    s += new Vector<double>(lv[k]) * Vector.LoadUnsafe(ref x0, (nuint)((long)ci[k] * p + c));
+                s.StoreUnsafe(ref a0, (nuint)c);
             }
-            for (; c < p; c++) a[c] += w * xr[c];
+        }
+        for (; c < p; c++)
+        {
+            double s = 0;
+            for (int k = start; k < end; k++) s += lv[k] * x[ci[k] * p + c];
+            acc[c] = s;
         }
     }
 
-    /// <summary>Runs <paramref name="body"/> for every row, in parallel blocks, with one accumulator per block.</summary>
-    private static void ForRows(int n, int p, Action<int, double[]> body)
+    /// <summary>The row loops read x unchecked, so the block must be exactly square-n × p.</summary>
+    private static void CheckBlock(CsrMatrix l, double[] x, int p, string name)
+    {
+        if (l.Rows != l.Cols || p <= 0 || (long)l.Rows * p != x.Length)
+            throw new ArgumentException($"{name} has length {x.Length}; expected n·p = {l.Rows}·{p} for a square {l.Rows} × {l.Cols} matrix.", name);
+    }
+
+    /// <summary>Runs <paramref name="body"/>(lo, hi) over row ranges covering [0, n), in parallel when n is large.</summary>
+    private static void ForRanges(int n, Action<int, int> body)
     {
         int block = Math.Max(256, n / (8 * Environment.ProcessorCount) + 1);
-        if (n <= block)
-        {
-            var acc = new double[p];
-            for (int i = 0; i < n; i++) body(i, acc);
-            return;
-        }
-        Parallel.ForEach(Partitioner.Create(0, n, block), range =>
-        {
-            var acc = new double[p];
-            for (int i = range.Item1; i < range.Item2; i++) body(i, acc);
-        });
+        if (n <= block) body(0, n);
+        else Parallel.ForEach(Partitioner.Create(0, n, block), range => body(range.Item1, range.Item2));
     }
 }
