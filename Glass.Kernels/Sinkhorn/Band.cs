@@ -6,8 +6,9 @@ namespace Glass.Kernels.Sinkhorn;
 /// The band of a 1-D entropic OT problem in sorted order: row i (i-th smallest s) keeps the
 /// contiguous columns [Lo_i, Hi_i) of the sorted t with |s_i − t_j| ≤ r = sqrt(−γ log ε)
 /// (two-pointer sweep), optionally capped to w columns around the rank diagonal, and always
-/// including the support of the north-west-corner (monotone) coupling of the sorted marginals,
-/// so the banded problem is feasible and contains the exact 1-D optimum. Lo and Hi are
+/// including the support of the north-west-corner (monotone) coupling of the sorted marginals
+/// widened by one column each side, so the banded problem is feasible, contains the exact 1-D
+/// optimum, and its sparsity pattern has total support (Sinkhorn converges linearly on it). Lo and Hi are
 /// non-decreasing, so column j's rows are also contiguous: [RLo_j, RHi_j). CSR row pointers give
 /// each band entry a slot; memory O(n + m + nnz), never O(n·m).
 /// </summary>
@@ -30,8 +31,7 @@ internal sealed class Band
         var band = new Band
         {
             N = n, M = m, Radius = r, S = sSorted, T = tSorted, PermS = permS, PermT = permT,
-            A = new double[n], B = new double[m], Lo = new int[n], Hi = new int[n], RowPtr = new int[n + 1],
-            RLo = new int[m], RHi = new int[m],
+            A = new double[n], B = new double[m], Lo = new int[n], Hi = new int[n],
         };
         for (int i = 0; i < n; i++) band.A[i] = a[permS[i]];
         for (int j = 0; j < m; j++) band.B[j] = b[permT[j]];
@@ -50,7 +50,9 @@ internal sealed class Band
             while (jl < m - 1 && cumB[jl] <= lowA + tiny) jl++;
             if (jh < jl) jh = jl;
             while (jh < m - 1 && cumB[jh] < highA - tiny) jh++;
-            int nwLo = jl, nwHi = jh + 1;
+            // One extra column each side: the staircase then has total support, so Sinkhorn converges
+            // linearly even where the radius window is tight (sparse tails), instead of stalling.
+            int nwLo = Math.Max(0, jl - 1), nwHi = Math.Min(m, jh + 2);
 
             // Radius window by two pointers on the sorted scores.
             double si = sSorted[i];
@@ -70,29 +72,73 @@ internal sealed class Band
             else { band.Lo[i] = Math.Min(rLo, nwLo); band.Hi[i] = Math.Max(rHi, nwHi); }
             lowA = highA;
         }
+        band.Finish();
+        return band;
+    }
+
+    /// <summary>Monotone staircase (only ever widens rows), CSR row pointers and column ranges.</summary>
+    private void Finish()
+    {
+        int n = N, m = M;
+        RowPtr = new int[n + 1];
+        RLo = new int[m];
+        RHi = new int[m];
         // Enforce monotone staircase (only ever widens rows).
-        for (int i = 1; i < n; i++) band.Hi[i] = Math.Max(band.Hi[i], band.Hi[i - 1]);
-        for (int i = n - 2; i >= 0; i--) band.Lo[i] = Math.Min(band.Lo[i], band.Lo[i + 1]);
+        for (int i = 1; i < n; i++) Hi[i] = Math.Max(Hi[i], Hi[i - 1]);
+        for (int i = n - 2; i >= 0; i--) Lo[i] = Math.Min(Lo[i], Lo[i + 1]);
 
         long nnz = 0;
         for (int i = 0; i < n; i++)
         {
-            band.RowPtr[i] = (int)nnz;
-            nnz += band.Hi[i] - band.Lo[i];
+            RowPtr[i] = (int)nnz;
+            nnz += Hi[i] - Lo[i];
             if (nnz > int.MaxValue)
-                throw new ArgumentException($"The band has more than {int.MaxValue} entries (n = {n}, m = {m}, radius {r:G4}); lower gamma, raise band_eps or set a rank cap.", nameof(gamma));
+                throw new ArgumentException($"The band has more than {int.MaxValue} entries (n = {n}, m = {m}, radius {Radius:G4}); lower gamma, raise band_eps or set a rank cap.", "gamma");
         }
-        band.RowPtr[n] = (int)nnz;
+        RowPtr[n] = (int)nnz;
 
         // Column ranges: rows i with Lo_i ≤ j < Hi_i.
         int p = 0, q = 0;
         for (int j = 0; j < m; j++)
         {
-            while (p < n && band.Hi[p] <= j) p++;
-            while (q < n && band.Lo[q] <= j) q++;
-            band.RLo[j] = p;
-            band.RHi[j] = Math.Max(p, q);
+            while (p < n && Hi[p] <= j) p++;
+            while (q < n && Lo[q] <= j) q++;
+            RLo[j] = p;
+            RHi[j] = Math.Max(p, q);
         }
+    }
+
+    /// <summary>
+    /// Widens the band where the solved plan says it is too tight. The paper's band keeps
+    /// exp(−C_ij/γ) ≥ ε, which ignores the potentials: where the transport moves mass further than
+    /// r (sparse tails, shifted distributions) plan entries above ε times their row's peak fall
+    /// outside it. With potentials f, g the log-plan z_ij = (f_i + g_j − C_ij)/γ is concave along
+    /// each sorted row (t ↦ t² − g(t) is a log-sum-exp of affine functions), so the set
+    /// {j : z_ij ≥ max_j z_ij + log ε} is an interval: each row is extended outward while the entries
+    /// stay within ε of the running peak. Returns null when no row grows.
+    /// </summary>
+    public Band? Refine(double[] f, double[] g, double gamma, double eps)
+    {
+        double invG = 1 / gamma, logEps = Math.Log(eps);
+        var lo = (int[])Lo.Clone();
+        var hi = (int[])Hi.Clone();
+        int grown = 0;
+        Parallel.For(0, N, () => 0, (i, _, count) =>
+        {
+            if (double.IsNegativeInfinity(f[i])) return count;
+            double si = S[i], fi = f[i];
+            double Z(int j) { double d = si - T[j]; return (fi + g[j] - d * d) * invG; }
+            double peak = double.NegativeInfinity;
+            for (int j = lo[i]; j < hi[i]; j++) peak = Math.Max(peak, Z(j));
+            int l = lo[i], h = hi[i];
+            while (l > 0) { double z = Z(l - 1); if (z < peak + logEps) break; peak = Math.Max(peak, z); l--; }
+            while (h < M) { double z = Z(h); if (z < peak + logEps) break; peak = Math.Max(peak, z); h++; }
+            if (l < lo[i] || h > hi[i]) { lo[i] = l; hi[i] = h; count++; }
+            return count;
+        }, c => Interlocked.Add(ref grown, c));
+        if (grown == 0) return null;
+        var band = new Band { N = N, M = M, Radius = Radius, S = S, T = T, PermS = PermS, PermT = PermT, A = A, B = B, Lo = lo, Hi = hi };
+        band.Finish();
         return band;
     }
 

@@ -17,12 +17,12 @@ internal static class BandedSinkhornCpu
     private const double AbsorbLog = 30;
     private const int ColBlock = 256;
 
-    public static BandedSinkhornResult Solve(Band band, SinkhornOptions o)
+    public static BandSolution Solve(Band band, SinkhornOptions o, double[]? fInit, double[]? gInit)
     {
         int n = band.N, m = band.M;
         double gamma = o.Gamma, invG = 1 / gamma;
-        var f = new double[n];
-        var g = new double[m];
+        var f = fInit is null ? new double[n] : (double[])fInit.Clone();
+        var g = gInit is null ? new double[m] : (double[])gInit.Clone();
         var logA = new double[n];
         var logB = new double[m];
         for (int i = 0; i < n; i++) { logA[i] = Math.Log(band.A[i]); if (band.A[i] == 0) f[i] = double.NegativeInfinity; }
@@ -32,8 +32,11 @@ internal static class BandedSinkhornCpu
         ExactColumnStep(band, f, g, logB, invG, gamma);
         ExactRowStep(band, f, g, logA, invG, gamma);
 
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        bool trace = Environment.GetEnvironmentVariable("GLASS_TRACE") == "1";
         var K = new double[band.Nnz];
         BuildKernel(band, f, g, invG, K);
+        if (trace) Console.Error.WriteLine($"init+K {sw.ElapsedMilliseconds} ms");
         var u = new double[n];
         var v = new double[m];
         for (int i = 0; i < n; i++) u[i] = band.A[i] == 0 ? 0 : 1;
@@ -90,6 +93,7 @@ internal static class BandedSinkhornCpu
             }
         }
 
+        if (trace) Console.Error.WriteLine($"loop {sw.ElapsedMilliseconds} ms");
         // Final plan on the band: P = u_i K̃_ij v_j; fold the scalings into the potentials.
         Absorb(f, u, gamma);
         Absorb(g, v, gamma);
@@ -113,8 +117,8 @@ internal static class BandedSinkhornCpu
         });
         double cost = 0, ent = 0;
         for (int i = 0; i < n; i++) { cost += rowCost[i]; ent += rowEnt[i]; }
-        return new BandedSinkhornResult(band.ToOriginalOrder(P), Band.Unpermute(f, band.PermS), Band.Unpermute(g, band.PermT),
-            cost, ent, band.Radius, it, err, converged);
+        if (trace) Console.Error.WriteLine($"plan {sw.ElapsedMilliseconds} ms");
+        return new BandSolution(f, g, P, cost, ent, it, err, converged);
     }
 
     private static void Absorb(double[] pot, double[] scale, double gamma)

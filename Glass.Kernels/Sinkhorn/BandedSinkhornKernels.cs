@@ -76,12 +76,12 @@ internal sealed class BandedSinkhornKernels
         rowEnt[i] = h;
     }
 
-    public BandedSinkhornResult Solve(Band band, SinkhornOptions o)
+    public BandSolution Solve(Band band, SinkhornOptions o, double[]? fInit, double[]? gInit)
     {
         int n = band.N, m = band.M;
         var p = new BandParams { InvGamma = 1 / o.Gamma, Gamma = o.Gamma, Omega = 1 };
-        var f0 = new double[n];
-        var g0 = new double[m];
+        var f0 = fInit is null ? new double[n] : (double[])fInit.Clone();
+        var g0 = gInit is null ? new double[m] : (double[])gInit.Clone();
         for (int i = 0; i < n; i++) if (band.A[i] == 0) f0[i] = double.NegativeInfinity;
         for (int j = 0; j < m; j++) if (band.B[j] == 0) g0[j] = double.NegativeInfinity;
         using var s = _acc.Allocate1D(band.S);
@@ -124,9 +124,8 @@ internal sealed class BandedSinkhornKernels
         _acc.Synchronize();
         var P = values.GetAsArray1D();
         if (P.Length != band.Nnz) Array.Resize(ref P, band.Nnz);
-        return new BandedSinkhornResult(band.ToOriginalOrder(P), Band.Unpermute(f.GetAsArray1D(), band.PermS),
-            Band.Unpermute(g.GetAsArray1D(), band.PermT), Sum(rowCost.GetAsArray1D()), Sum(rowEnt.GetAsArray1D()),
-            band.Radius, it, err, converged);
+        return new BandSolution(f.GetAsArray1D(), g.GetAsArray1D(), P, Sum(rowCost.GetAsArray1D()), Sum(rowEnt.GetAsArray1D()),
+            it, err, converged);
     }
 
     private static double Sum(double[] x)

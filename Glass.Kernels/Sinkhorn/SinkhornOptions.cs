@@ -56,8 +56,19 @@ public sealed record BandOptions
     /// <summary>Optional cap: at most this many columns per row around the rank diagonal (rank space). Null = no cap.</summary>
     public int? RankCap { get; init; }
 
+    /// <summary>
+    /// After solving on the paper's band, widen rows where the plan (with its potentials) still has
+    /// entries within ε of the row's peak at the band edge, and re-solve warm-started — at most this
+    /// many times (0 = the paper's band exactly). Matters in sparse tails and for shifted score
+    /// distributions, where exp(−C/γ) ≥ ε alone drops mass that the plan carries. Skipped when
+    /// <see cref="RankCap"/> is set (the cap fixes the band) or the solve did not converge.
+    /// </summary>
+    public int Refinements { get; init; } = 2;
+
     internal void Validate()
     {
+        if (Refinements < 0)
+            throw new ArgumentException($"Refinements = {Refinements}; expected an integer ≥ 0.", nameof(Refinements));
         Guard.InOpen(BandEps, 0, 1, nameof(BandEps));
         if (RankCap is { } w && w < 1)
             throw new ArgumentException($"RankCap = {w}; expected an integer ≥ 1 (or null for no cap).", nameof(RankCap));

@@ -35,9 +35,10 @@ public sealed record DenseSinkhornResult(
 /// <param name="Iterations">Iterations performed.</param>
 /// <param name="MarginalError">sqrt(‖P1 − a‖² + ‖Pᵀ1 − b‖²) at the last check.</param>
 /// <param name="Converged">MarginalError ≤ tol within MaxIter.</param>
+/// <param name="Refinements">Times the band was widened from the potentials and the problem re-solved.</param>
 public sealed record BandedSinkhornResult(
     CsrMatrix Plan, double[] F, double[] G, double Cost, double Entropy, double BandRadius,
-    int Iterations, double MarginalError, bool Converged)
+    int Iterations, double MarginalError, bool Converged, int Refinements)
 {
     /// <summary>Number of band entries.</summary>
     public int Nnz => Plan.Nnz;
@@ -45,3 +46,7 @@ public sealed record BandedSinkhornResult(
     /// <summary>Entropic objective ⟨P, C⟩ − γ·H(P).</summary>
     public double Objective(double gamma) => Cost - gamma * Entropy;
 }
+
+/// <summary>A banded solve in sorted order (internal to the solvers).</summary>
+internal sealed record BandSolution(double[] F, double[] G, double[] Values, double Cost, double Entropy,
+    int Iterations, double MarginalError, bool Converged);

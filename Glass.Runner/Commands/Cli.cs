@@ -6,12 +6,24 @@ namespace Glass.Runner.Commands;
 /// <summary>The `glass` command tree.</summary>
 internal static class Cli
 {
-    public static int Run(string[] args)
+    public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         var root = new RootCommand("glass — geometric alignment with optimal transport (GLASS layer, learned Gromov–Wasserstein).");
         root.Subcommands.Add(DevicesCommand());
         root.Subcommands.Add(BenchCommands.Create());
-        return root.Parse(args).Invoke();
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        if (stdout is not null) config.Output = stdout;
+        if (stderr is not null) config.Error = stderr;
+        var err = stderr ?? Console.Error;
+        try
+        {
+            return root.Parse(args).Invoke(config);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or InvalidOperationException)
+        {
+            err.WriteLine("error: " + e.Message);
+            return 2;
+        }
     }
 
     private static Command DevicesCommand()

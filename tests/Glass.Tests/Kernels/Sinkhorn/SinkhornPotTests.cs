@@ -83,6 +83,7 @@ public class SinkhornPotTests
         var opt = new SinkhornOptions { Gamma = gamma, MaxIter = c.MaxIter, Tol = c.Tol, Overrelax = false };
         var r = BandedSinkhorn.Solve(ComputeDevice.Cpu, G.S, G.T, null, null, opt, new BandOptions { BandEps = 1e-300 });
         Assert.That(r.Nnz, Is.EqualTo(G.N * G.N), "ε = 1e-300 keeps every pair on [0,1] scores");
+        Assert.That(r.Refinements, Is.EqualTo(0), "nothing to widen on a full band");
         Assert.That(r.Iterations, Is.EqualTo(c.Iterations).Within(10), "the banded solver starts with exact log steps, so it may stop one check apart");
         Close.Scalar(c.TransportCost, r.Cost, 0, 1e-5, "transport cost");
     }

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Glass.Models.Data;
+
+/// <summary>
+/// NumPy <c>.npy</c> files (format 1.0–3.0), little-endian float32/float64, C order, 1-D or 2-D —
+/// what <c>numpy.save</c> writes and <c>numpy.load</c> reads.
+/// </summary>
+public static partial class Npy
+{
+    /// <summary>An array read from a .npy file: data as double, row-major, and its shape.</summary>
+    /// <param name="Data">Values, row-major.</param>
+    /// <param name="Shape">Shape (one or two dimensions).</param>
+    public sealed record Array(double[] Data, int[] Shape)
+    {
+        /// <summary>Rows (the length of a 1-D array).</summary>
+        public int Rows => Shape[0];
+        /// <summary>Columns (1 for a 1-D array).</summary>
+        public int Cols => Shape.Length > 1 ? Shape[1] : 1;
+    }
+
+    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")] private static partial Regex DescrRx();
+    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")] private static partial Regex OrderRx();
+    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")] private static partial Regex ShapeRx();
+
+    /// <summary>Reads a .npy file.</summary>
+    /// <exception cref="InvalidDataException">Not a .npy file, unsupported dtype/order/rank, truncated, or non-finite values; the message names the file.</exception>
+    public static Array Read(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FileNotFoundException($"{path}: cannot read the file ({e.Message}).", path, e);
+        }
+        if (bytes.Length < 10 || bytes[0] != 0x93 || Encoding.ASCII.GetString(bytes, 1, 5) != "NUMPY")
+            throw new InvalidDataException($"{path}: not a .npy file (missing the \\x93NUMPY magic).");
+        int major = bytes[6];
+        int headerLen, offset;
+        if (major == 1) { headerLen = BitConverter.ToUInt16(bytes, 8); offset = 10; }
+        else if (major is 2 or 3) { headerLen = (int)BitConverter.ToUInt32(bytes, 8); offset = 12; }
+        else throw new InvalidDataException($"{path}: unsupported .npy format version {major}.");
+        if (offset + headerLen > bytes.Length) throw new InvalidDataException($"{path}: truncated header.");
+        string header = Encoding.Latin1.GetString(bytes, offset, headerLen);
+        var descr = DescrRx().Match(header);
+        var order = OrderRx().Match(header);
+        var shapeM = ShapeRx().Match(header);
+        if (!descr.Success || !order.Success || !shapeM.Success)
+            throw new InvalidDataException($"{path}: malformed .npy header '{header.Trim()}'.");
+        if (order.Groups[1].Value == "True")
+            throw new InvalidDataException($"{path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.");
+        var dims = shapeM.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+        if (dims.Length is < 1 or > 2)
+            throw new InvalidDataException($"{path}: array has {dims.Length} dimensions (shape ({shapeM.Groups[1].Value})); expected 1 or 2.");
+        long count = dims.Aggregate(1L, (x, y) => x * y);
+        string dt = descr.Groups[1].Value;
+        int size = dt switch
+        {
+            "<f8" or "=f8" or "f8" => 8,
+            "<f4" or "=f4" or "f4" => 4,
+            _ => throw new InvalidDataException($"{path}: dtype '{dt}' is not supported; expected float32 ('<f4') or float64 ('<f8')."),
+        };
+        int start = offset + headerLen;
+        if (start + count * size > bytes.Length)
+            throw new InvalidDataException($"{path}: truncated data: expected {count} values of {size} bytes.");
+        var data = new double[count];
+        for (long i = 0; i < count; i++)
+        {
+            double v = size == 8 ? BitConverter.ToDouble(bytes, (int)(start + i * 8)) : BitConverter.ToSingle(bytes, (int)(start + i * 4));
+            if (!double.IsFinite(v))
+            {
+                string where = dims.Length == 2 ? $"row {i / dims[1]}, column {i % dims[1]}" : $"index {i}";
+                throw new InvalidDataException($"{path}: value at {where} is {v.ToString(CultureInfo.InvariantCulture)}; expected finite numbers.");
+            }
+            data[i] = v;
+        }
+        return new Array(data, dims);
+    }
+
+    /// <summary>Reads a 1-D array (an n×1 or 1×n 2-D array is accepted too).</summary>
+    public static double[] Read1D(string path)
+    {
+        var a = Read(path);
+        if (a.Shape.Length == 2 && a.Shape[0] != 1 && a.Shape[1] != 1)
+            throw new InvalidDataException($"{path}: shape ({a.Shape[0]}, {a.Shape[1]}); expected a 1-D array of scores.");
+        if (a.Data.Length == 0) throw new InvalidDataException($"{path}: the array is empty.");
+        return a.Data;
+    }
+
+    /// <summary>Writes a float64 array (1-D when <paramref name="cols"/> is null, else rows × cols) atomically.</summary>
+    public static void Write(string path, double[] data, int? cols = null)
+    {
+        string shape = cols is { } c ? $"({data.Length / c}, {c})" : $"({data.Length},)";
+        string header = $"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}";
+        int total = 10 + header.Length + 1;
+        int pad = (64 - total % 64) % 64;
+        header = header + new string(' ', pad) + "\n";
+        string tmp = path + ".tmp";
+        using (var fs = File.Create(tmp))
+        using (var w = new BinaryWriter(fs))
+        {
+            w.Write((byte)0x93); w.Write(Encoding.ASCII.GetBytes("NUMPY")); w.Write((byte)1); w.Write((byte)0);
+            w.Write((ushort)header.Length); w.Write(Encoding.Latin1.GetBytes(header));
+            foreach (var v in data) w.Write(v);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+}
