@@ -154,16 +154,20 @@ internal sealed class Band
         for (int i = 0; i < N; i++) rowPtr[i + 1] = rowPtr[i] + rowLen[i];
         var cols = new int[Nnz];
         var vals = new double[Nnz];
-        Parallel.For(0, N, i =>
+        // Walk the columns in original order; each row's entries then come out sorted by column.
+        var invT = new int[M];
+        for (int j = 0; j < M; j++) invT[PermT[j]] = j;
+        var cursor = (int[])rowPtr.Clone();
+        for (int c = 0; c < M; c++)
         {
-            int o = PermS[i], dst = rowPtr[o], len = Hi[i] - Lo[i];
-            for (int k = 0; k < len; k++)
+            int j = invT[c];
+            for (int i = RLo[j]; i < RHi[j]; i++)
             {
-                cols[dst + k] = PermT[Lo[i] + k];
-                vals[dst + k] = values[RowPtr[i] + k];
+                int pos = cursor[PermS[i]]++;
+                cols[pos] = c;
+                vals[pos] = values[RowPtr[i] + j - Lo[i]];
             }
-            Array.Sort(cols, vals, dst, len);
-        });
+        }
         return new CsrMatrix(N, M, rowPtr, cols, vals, trusted: true);
     }
 

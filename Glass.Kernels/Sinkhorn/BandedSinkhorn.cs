@@ -42,11 +42,9 @@ public static class BandedSinkhorn
         Guard.Finite(t, nameof(t));
         var aa = Marginals.Resolve(a, s.Length, nameof(a));
         var bb = Marginals.Resolve(b, t.Length, nameof(b));
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         var (ss, ps) = Sort.Argsort(device, s);
         var (ts, pt) = Sort.Argsort(device, t);
         var bnd = Band.Build(ss, ps, ts, pt, aa, bb, options.Gamma, band);
-        if (Environment.GetEnvironmentVariable("GLASS_TRACE") == "1") Console.Error.WriteLine($"sort+band {sw.ElapsedMilliseconds} ms");
         var sol = SolveOn(device, bnd, options, null, null);
         int iterations = sol.Iterations, refinements = 0;
         // Refine only a converged solve (its potentials define the plan) and only when no rank cap fixes the band's shape.

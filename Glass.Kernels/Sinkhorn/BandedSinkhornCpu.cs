@@ -32,11 +32,8 @@ internal static class BandedSinkhornCpu
         ExactColumnStep(band, f, g, logB, invG, gamma);
         ExactRowStep(band, f, g, logA, invG, gamma);
 
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        bool trace = Environment.GetEnvironmentVariable("GLASS_TRACE") == "1";
         var K = new double[band.Nnz];
         BuildKernel(band, f, g, invG, K);
-        if (trace) Console.Error.WriteLine($"init+K {sw.ElapsedMilliseconds} ms");
         var u = new double[n];
         var v = new double[m];
         for (int i = 0; i < n; i++) u[i] = band.A[i] == 0 ? 0 : 1;
@@ -93,7 +90,6 @@ internal static class BandedSinkhornCpu
             }
         }
 
-        if (trace) Console.Error.WriteLine($"loop {sw.ElapsedMilliseconds} ms");
         // Final plan on the band: P = u_i K̃_ij v_j; fold the scalings into the potentials.
         Absorb(f, u, gamma);
         Absorb(g, v, gamma);
@@ -117,7 +113,6 @@ internal static class BandedSinkhornCpu
         });
         double cost = 0, ent = 0;
         for (int i = 0; i < n; i++) { cost += rowCost[i]; ent += rowEnt[i]; }
-        if (trace) Console.Error.WriteLine($"plan {sw.ElapsedMilliseconds} ms");
         return new BandSolution(f, g, P, cost, ent, it, err, converged);
     }
 

@@ -15,16 +15,11 @@ namespace Glass.Kernels.Sinkhorn;
 internal sealed class Overrelaxation
 {
     private const double OmegaMax = 1.9;
-    private bool _enabled;
+    private readonly bool _enabled;
     private double _prevErr = double.NaN, _prevRate = double.NaN, _best = double.PositiveInfinity;
     private int _prevIt;
 
-    public Overrelaxation(bool enabled)
-    {
-        _enabled = enabled;
-        var fixedOmega = Environment.GetEnvironmentVariable("GLASS_OMEGA");
-        if (enabled && fixedOmega is not null) { Omega = double.Parse(fixedOmega, System.Globalization.CultureInfo.InvariantCulture); _enabled = false; }
-    }
+    public Overrelaxation(bool enabled) => _enabled = enabled;
 
     /// <summary>Current factor (1 = plain Sinkhorn).</summary>
     public double Omega { get; private set; } = 1.0;
