@@ -15,6 +15,7 @@ internal static class BenchCommands
     {
         var bench = new Command("bench", "Benchmarks (medians of repeats; --json for one object per line).");
         bench.Subcommands.Add(SinkhornCommand());
+        bench.Subcommands.Add(ScalingCommand());
         return bench;
     }
 
@@ -102,10 +103,86 @@ internal static class BenchCommands
         return cmd;
     }
 
-    private sealed record Row(int Iterations, bool Converged, double MarginalError, long Nnz, double Radius, double Cost, double Entropy);
+    private static Command ScalingCommand()
+    {
+        var sizes = new Option<string>("--sizes") { Description = "Comma-separated n values.", DefaultValueFactory = _ => "1000,3162,10000,31623,100000,316228,1000000" };
+        var gamma0 = new Option<double>("--gamma0") { Description = "γ at n = 1000; γ_n = γ0·(1000/n)² follows the squared score spacing so nnz/n stays bounded.", DefaultValueFactory = _ => 0.01 };
+        var fixedGamma = new Option<bool>("--fixed-gamma") { Description = "Keep γ = γ0 for every n (nnz grows ∝ n²)." };
+        var rankCap = new Option<int?>("--rank-cap") { Description = "Optional cap w on columns per row." };
+        var bandEps = new Option<double>("--band-eps") { Description = "Band truncation ε.", DefaultValueFactory = _ => 1e-6 };
+        var iters = new Option<int>("--iters") { Description = "K: per-iteration time = (t(2K) − t(K)) / K with tol = 0.", DefaultValueFactory = _ => 20 };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the N(0,1) scores." };
+        var json = new Option<bool>("--json") { Description = "One JSON object per size on stdout." };
+        var cmd = new Command("scaling", "Banded Sinkhorn time per iteration vs nnz and n (fitted log–log exponents), memory.")
+        {
+            sizes, gamma0, fixedGamma, rankCap, bandEps, iters, device, seed, json,
+        };
+        cmd.SetAction(p =>
+        {
+            var ns = p.GetValue(sizes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(x => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 1 ? v
+                    : throw new ArgumentException($"--sizes contains '{x}'; expected integers > 1.")).ToArray();
+            int k = p.GetValue(iters);
+            if (k < 1) throw new ArgumentException($"--iters = {k}; expected an integer ≥ 1.");
+            bool asJson = p.GetValue(json);
+            using var dev = ComputeDevice.Open(p.GetValue(device)!);
+            var band = new BandOptions { BandEps = p.GetValue(bandEps), RankCap = p.GetValue(rankCap), Refinements = 0 };
+            var logN = new List<double>(); var logNnz = new List<double>(); var logT = new List<double>();
+            if (!asJson) Console.WriteLine($"n, gamma, nnz, nnz/n, s/iter, iter/s·nnz (entries/s), total s ({2 * k} iters), peak MiB — device {dev.Name}");
+            foreach (int n in ns)
+            {
+                var rng = new Random(p.GetValue(seed));
+                var s = Normal(rng, n);
+                var t = Normal(rng, n);
+                double g = p.GetValue(fixedGamma) ? p.GetValue(gamma0) : p.GetValue(gamma0) * Math.Pow(1000.0 / n, 2);
+                double Run(int iters, out BandedSinkhornResult r)
+                {
+                    var o = new SinkhornOptions { Gamma = g, MaxIter = iters, Tol = 0, CheckEvery = iters, Overrelax = false };
+                    var sw = Stopwatch.StartNew();
+                    r = BandedSinkhorn.Solve(dev, s, t, null, null, o, band);
+                    return sw.Elapsed.TotalSeconds;
+                }
+                Run(1, out _); // warm-up (JIT, kernel compilation)
+                double t1 = Math.Min(Run(k, out _), Run(k, out _));
+                double t2 = Math.Min(Run(2 * k, out var res), Run(2 * k, out _));
+                double perIter = Math.Max(1e-12, (t2 - t1) / k);
+                long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+                logN.Add(Math.Log(n)); logNnz.Add(Math.Log(res.Nnz)); logT.Add(Math.Log(perIter));
+                if (asJson)
+                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                    {
+                        ["n"] = n, ["gamma"] = g, ["band_eps"] = band.BandEps, ["nnz"] = res.Nnz, ["nnz_per_n"] = (double)res.Nnz / n,
+                        ["seconds_per_iteration"] = perIter, ["entries_per_second"] = res.Nnz / perIter, ["total_seconds"] = t2,
+                        ["iterations"] = 2 * k, ["peak_bytes"] = peak, ["device"] = dev.ShortName,
+                    }));
+                else
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{n,9} {g,11:E3} {res.Nnz,12:N0} {(double)res.Nnz / n,8:F1} {perIter,11:E3} {res.Nnz / perIter,11:E3} {t2,8:F3} {peak / 1048576.0,8:F0}"));
+            }
+            if (ns.Length >= 2)
+            {
+                string fit = string.Create(CultureInfo.InvariantCulture,
+                    $"fitted exponents: time/iteration ∝ nnz^{Slope(logNnz, logT):F3}, ∝ n^{Slope(logN, logT):F3}; nnz ∝ n^{Slope(logN, logNnz):F3}");
+                if (asJson) Console.Error.WriteLine(fit); else Console.WriteLine(fit);
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Least-squares slope of y on x.</summary>
+    internal static double Slope(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0;
+        for (int i = 0; i < x.Count; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) * (x[i] - mx); }
+        return sxy / sxx;
+    }
+
+    private sealed record Row(int Iterations, bool Converged, double MarginalError, long Nnz, double? Radius, double Cost, double Entropy);
 
     private static Row FromDense(DenseSinkhornResult r, int n, int m) =>
-        new(r.Iterations, r.Converged, r.MarginalError, (long)n * m, double.PositiveInfinity, r.Cost, r.Entropy);
+        new(r.Iterations, r.Converged, r.MarginalError, (long)n * m, null, r.Cost, r.Entropy);
 
     private static Row FromBanded(BandedSinkhornResult r) =>
         new(r.Iterations, r.Converged, r.MarginalError, r.Nnz, r.BandRadius, r.Cost, r.Entropy);
