@@ -68,7 +68,11 @@ internal sealed class Band
                 rLo = Math.Max(rLo, capLo);
                 rHi = Math.Min(rHi, capHi);
             }
-            if (rLo >= rHi) { band.Lo[i] = nwLo; band.Hi[i] = nwHi; }
+            // Rows are contiguous: join the radius window and the monotone support when they overlap
+            // or touch. When they are disjoint (a tail row whose neighbours in score are far from its
+            // partners in rank) the gap between them would be filled too, so keep the monotone support
+            // alone — the exact plan lives there, and refinement widens it if the potentials ask.
+            if (rLo >= rHi || rLo > nwHi || rHi < nwLo) { band.Lo[i] = nwLo; band.Hi[i] = nwHi; }
             else { band.Lo[i] = Math.Min(rLo, nwLo); band.Hi[i] = Math.Max(rHi, nwHi); }
             lowA = highA;
         }

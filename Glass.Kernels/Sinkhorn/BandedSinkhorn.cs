@@ -47,6 +47,7 @@ public static class BandedSinkhorn
         var bnd = Band.Build(ss, ps, ts, pt, aa, bb, options.Gamma, band);
         var sol = SolveOn(device, bnd, options, null, null);
         int iterations = sol.Iterations, refinements = 0;
+        double loopSeconds = sol.IterationSeconds;
         // Refine only a converged solve (its potentials define the plan) and only when no rank cap fixes the band's shape.
         while (sol.Converged && band.RankCap is null && refinements < band.Refinements)
         {
@@ -55,10 +56,11 @@ public static class BandedSinkhorn
             bnd = wider;
             sol = SolveOn(device, bnd, options, sol.F, sol.G);
             iterations += sol.Iterations;
+            loopSeconds += sol.IterationSeconds;
             refinements++;
         }
         return new BandedSinkhornResult(bnd.ToOriginalOrder(sol.Values), Band.Unpermute(sol.F, bnd.PermS), Band.Unpermute(sol.G, bnd.PermT),
-            sol.Cost, sol.Entropy, bnd.Radius, iterations, sol.MarginalError, sol.Converged, refinements);
+            sol.Cost, sol.Entropy, bnd.Radius, iterations, sol.MarginalError, sol.Converged, refinements, loopSeconds);
     }
 
     private static BandSolution SolveOn(ComputeDevice device, Band band, SinkhornOptions o, double[]? f, double[]? g) =>

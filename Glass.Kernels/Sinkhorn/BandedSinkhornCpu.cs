@@ -43,6 +43,7 @@ internal static class BandedSinkhornCpu
         var rowMarg = new double[n];
         Array.Copy(band.A, rowMarg, n);
         var relax = new Overrelaxation(o.Overrelax);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         bool converged = false;
         double err = double.PositiveInfinity;
         int it = 0;
@@ -90,6 +91,7 @@ internal static class BandedSinkhornCpu
             }
         }
 
+        double loopSeconds = clock.Elapsed.TotalSeconds;
         // Final plan on the band: P = u_i K̃_ij v_j; fold the scalings into the potentials.
         Absorb(f, u, gamma);
         Absorb(g, v, gamma);
@@ -113,7 +115,7 @@ internal static class BandedSinkhornCpu
         });
         double cost = 0, ent = 0;
         for (int i = 0; i < n; i++) { cost += rowCost[i]; ent += rowEnt[i]; }
-        return new BandSolution(f, g, P, cost, ent, it, err, converged);
+        return new BandSolution(f, g, P, cost, ent, it, err, converged, loopSeconds);
     }
 
     private static void Absorb(double[] pot, double[] scale, double gamma)

@@ -36,9 +36,10 @@ public sealed record DenseSinkhornResult(
 /// <param name="MarginalError">sqrt(‖P1 − a‖² + ‖Pᵀ1 − b‖²) at the last check.</param>
 /// <param name="Converged">MarginalError ≤ tol within MaxIter.</param>
 /// <param name="Refinements">Times the band was widened from the potentials and the problem re-solved.</param>
+/// <param name="IterationSeconds">Wall time spent in the Sinkhorn iterations alone (excludes sorting, band building and plan assembly).</param>
 public sealed record BandedSinkhornResult(
     CsrMatrix Plan, double[] F, double[] G, double Cost, double Entropy, double BandRadius,
-    int Iterations, double MarginalError, bool Converged, int Refinements)
+    int Iterations, double MarginalError, bool Converged, int Refinements, double IterationSeconds)
 {
     /// <summary>Number of band entries.</summary>
     public int Nnz => Plan.Nnz;
@@ -49,4 +50,4 @@ public sealed record BandedSinkhornResult(
 
 /// <summary>A banded solve in sorted order (internal to the solvers).</summary>
 internal sealed record BandSolution(double[] F, double[] G, double[] Values, double Cost, double Entropy,
-    int Iterations, double MarginalError, bool Converged);
+    int Iterations, double MarginalError, bool Converged, double IterationSeconds);
