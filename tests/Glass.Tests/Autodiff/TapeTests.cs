@@ -1,0 +1,134 @@
+using Glass.Autodiff;
+using Glass.Autodiff.Ops;
+using Glass.Tests.Support;
+using NUnit.Framework;
+
+namespace Glass.Tests.Autodiff;
+
+/// <summary>Every op's gradient against central finite differences (double, CPU path); tape semantics.</summary>
+public class TapeTests
+{
+    private static GradCheck.Input In(int rows, int cols, int seed, double lo = -1, double hi = 1) =>
+        new(Close.RandomUniform(rows * cols, seed, lo, hi), rows, cols);
+
+    // Reduce any output to a scalar with fixed random weights, so every output entry is checked.
+    private static Var Weighted(Tape t, Var y, int seed)
+    {
+        var w = t.Constant(Close.RandomUniform(y.Length, seed, -1, 1), y.Rows, y.Cols);
+        return Op.Sum(Op.Mul(y, w));
+    }
+
+    private static void AssertGrad(Func<Tape, Var[], Var> f, params GradCheck.Input[] inputs)
+    {
+        var r = GradCheck.Check(f, inputs, directions: 5, h: 1e-5, seed: 7);
+        Assert.That(r.MaxRelativeError, Is.LessThanOrEqualTo(1e-6),
+            string.Join("; ", r.Directional.Select(p => $"fd {p.FiniteDifference:E6} tape {p.Tape:E6}")));
+    }
+
+    private static readonly (string Name, Func<Var, Var> F, double Lo, double Hi)[] Unaries =
+    {
+        ("Exp", Op.Exp, -1, 1), ("Log", Op.Log, 0.5, 2), ("Sqrt", Op.Sqrt, 0.5, 2), ("Pow2.5", v => Op.Pow(v, 2.5), 0.5, 2),
+        ("Abs", Op.Abs, 0.2, 1), ("Relu", Op.Relu, 0.1, 1), ("LeakyRelu", v => Op.LeakyRelu(v, 0.1), -1, -0.1),
+        ("Tanh", Op.Tanh, -2, 2), ("Softplus", Op.Softplus, -3, 3), ("Gelu", Op.Gelu, -2, 2), ("AcosClamped", Op.AcosClamped, -0.9, 0.9),
+        ("Scale", v => Op.Scale(v, -3.5), -1, 1), ("Transpose", Op.Transpose, -1, 1), ("SumAxis0", v => Op.Sum(v, 0), -1, 1),
+        ("SumAxis1", v => Op.Sum(v, 1), -1, 1), ("Mean", Op.Mean, -1, 1), ("LogSumExpRows", Op.LogSumExpRows, -3, 3),
+        ("SoftmaxRows", Op.SoftmaxRows, -3, 3),
+    };
+
+    private static IEnumerable<TestCaseData> UnaryCases() => Unaries.Select((u, k) => new TestCaseData(k).SetName("Unary_" + u.Name));
+
+    [TestCaseSource(nameof(UnaryCases))]
+    public void UnaryOp_GradientMatchesFiniteDifferences(int k)
+    {
+        var (_, f, lo, hi) = Unaries[k];
+        AssertGrad((t, x) => Weighted(t, f(x[0]), 11), In(5, 3, 1, lo, hi));
+    }
+
+    [TestCase(5, 3, 5, 3)]
+    [TestCase(5, 3, 1, 3)]
+    [TestCase(5, 3, 5, 1)]
+    [TestCase(5, 3, 1, 1)]
+    [TestCase(1, 3, 5, 3)]
+    public void BinaryOps_WithBroadcasting_MatchFiniteDifferences(int ra, int ca, int rb, int cb)
+    {
+        var a = In(ra, ca, 2);
+        var b = In(rb, cb, 3, 0.5, 2);
+        AssertGrad((t, x) => Weighted(t, Op.Add(x[0], x[1]), 12), a, b);
+        AssertGrad((t, x) => Weighted(t, Op.Sub(x[0], x[1]), 13), a, b);
+        AssertGrad((t, x) => Weighted(t, Op.Mul(x[0], x[1]), 14), a, b);
+        AssertGrad((t, x) => Weighted(t, Op.Div(x[0], x[1]), 15), a, b);
+    }
+
+    [Test]
+    public void MatMul_And_PairwiseDistances_MatchFiniteDifferences()
+    {
+        AssertGrad((t, x) => Weighted(t, Op.MatMul(x[0], x[1]), 16), In(7, 5, 4), In(5, 9, 5));
+        AssertGrad((t, x) => Weighted(t, Op.PairwiseSqEuclidean(x[0], x[1]), 17), In(7, 3, 6), In(4, 3, 7));
+    }
+
+    [Test]
+    public void ThreeLayerMlp_MatchesFiniteDifferences()
+    {
+        AssertGrad((t, p) =>
+        {
+            var x = t.Constant(Close.RandomUniform(6 * 4, 20), 6, 4);
+            var h1 = Op.Tanh(Op.Add(Op.MatMul(x, p[0]), p[1]));
+            var h2 = Op.Gelu(Op.MatMul(h1, p[2]));
+            return Op.Mean(Op.Pow(Op.MatMul(h2, p[3]), 2));
+        }, In(4, 8, 21), In(1, 8, 22), In(8, 8, 23), In(8, 2, 24));
+    }
+
+    [Test]
+    public void FanOut_AccumulatesGradients()
+    {
+        var t = new Tape();
+        var x = t.Leaf(new[] { 3.0 }, 1, 1);
+        var y = Op.Add(Op.Mul(x, x), Op.Scale(x, 2)); // x² + 2x → 2x + 2 = 8
+        t.Backward(y);
+        Assert.That(x.Grad![0], Is.EqualTo(8.0));
+    }
+
+    [Test]
+    public void ShapeMismatch_NamesBothShapes()
+    {
+        var t = new Tape();
+        var a = t.Leaf(new double[6], 2, 3);
+        var b = t.Leaf(new double[8], 2, 4);
+        var e = Assert.Throws<ArgumentException>(() => Op.Add(a, b))!;
+        Assert.That(e.Message, Does.Contain("2×3").And.Contain("2×4"));
+        e = Assert.Throws<ArgumentException>(() => Op.MatMul(a, b))!;
+        Assert.That(e.Message, Does.Contain("2×3").And.Contain("2×4"));
+        e = Assert.Throws<ArgumentException>(() => t.Leaf(new[] { 1.0, double.NaN }, 1, 2))!;
+        Assert.That(e.Message, Does.Contain("value[1]").And.Contain("NaN"));
+    }
+
+    [Test]
+    public void Backward_NeedsAScalar_AndRunsOnce()
+    {
+        var t = new Tape();
+        var a = t.Leaf(new[] { 1.0, 2.0 }, 1, 2);
+        var e = Assert.Throws<InvalidOperationException>(() => t.Backward(Op.Exp(a)))!;
+        Assert.That(e.Message, Does.Contain("scalar").And.Contain("1×2"));
+        var loss = Op.Sum(Op.Exp(a));
+        t.Backward(loss);
+        Assert.That(a.Grad, Is.EqualTo(new[] { Math.Exp(1), Math.Exp(2) }).Within(1e-15));
+        e = Assert.Throws<InvalidOperationException>(() => t.Backward(loss))!;
+        Assert.That(e.Message, Does.Contain("released"));
+        Assert.Throws<InvalidOperationException>(() => Op.Exp(a));
+    }
+
+    [Test]
+    public void NoGrad_RecordsNothing()
+    {
+        var t = new Tape();
+        var a = t.Leaf(new[] { 1.0 }, 1, 1);
+        using (t.NoGrad())
+        {
+            var y = Op.Exp(a);
+            Assert.That(y.RequiresGrad, Is.False);
+            Assert.That(t.Count, Is.EqualTo(0));
+        }
+        Assert.That(Op.Exp(a).RequiresGrad, Is.True);
+        Assert.That(t.Count, Is.EqualTo(1));
+    }
+}
