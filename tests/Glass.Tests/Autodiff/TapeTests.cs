@@ -1,5 +1,6 @@
 using Glass.Autodiff;
 using Glass.Autodiff.Ops;
+using Glass.Kernels.Linalg;
 using Glass.Tests.Support;
 using NUnit.Framework;
 
@@ -130,5 +131,63 @@ public class TapeTests
         }
         Assert.That(Op.Exp(a).RequiresGrad, Is.True);
         Assert.That(t.Count, Is.EqualTo(1));
+    }
+}
+
+public class StructOpTests
+{
+    private static GradCheck.Input In(int rows, int cols, int seed, double lo = -1, double hi = 1) =>
+        new(Close.RandomUniform(rows * cols, seed, lo, hi), rows, cols);
+
+    private static Var Weighted(Tape t, Var y, int seed) =>
+        Op.Sum(Op.Mul(y, t.Constant(Close.RandomUniform(y.Length, seed, -1, 1), y.Rows, y.Cols)));
+
+    private static void AssertGrad(Func<Tape, Var[], Var> f, params GradCheck.Input[] inputs)
+    {
+        var r = GradCheck.Check(f, inputs, directions: 5, h: 1e-5, seed: 9);
+        Assert.That(r.MaxRelativeError, Is.LessThanOrEqualTo(1e-6));
+    }
+
+    [Test]
+    public void GatherSliceConcat_MatchFiniteDifferences()
+    {
+        AssertGrad((t, x) => Weighted(t, StructOp.GatherRows(x[0], new[] { 2, 0, 2, 4 }), 1), In(5, 3, 1));
+        AssertGrad((t, x) => Weighted(t, StructOp.SliceCols(x[0], 1, 2), 2), In(5, 4, 2));
+        AssertGrad((t, x) => Weighted(t, StructOp.ConcatCols(x[0], x[1]), 3), In(5, 2, 3), In(5, 3, 4));
+    }
+
+    [Test]
+    public void RowNormsAndNormalize_MatchFiniteDifferences()
+    {
+        AssertGrad((t, x) => Weighted(t, StructOp.RowNorms(x[0]), 4), In(6, 3, 5));
+        AssertGrad((t, x) => Weighted(t, StructOp.NormalizeRows(x[0]), 5), In(6, 3, 6));
+    }
+
+    [Test]
+    public void SpMM_MatchesFiniteDifferences_AndDenseProduct()
+    {
+        var s = new CsrMatrix(3, 4, new[] { 0, 2, 2, 5 }, new[] { 0, 3, 0, 1, 2 }, new[] { 1.5, -2.0, 0.5, 3.0, -1.0 });
+        AssertGrad((t, x) => Weighted(t, StructOp.SpMM(s, x[0]), 6), In(4, 2, 7));
+        var tape = new Tape();
+        var xv = tape.Constant(Close.RandomUniform(8, 8), 4, 2);
+        var sparse = StructOp.SpMM(s, xv);
+        var dense = Op.MatMul(tape.Constant(s.ToDense(), 3, 4), xv);
+        Close.All(dense.Value, sparse.Value, 1e-15, 0, "SpMM vs dense product");
+    }
+
+    [Test]
+    public void Geodesic_MatchesFiniteDifferences_OnTheSphere()
+    {
+        // Differentiate through the projection to S² so the check moves along the sphere.
+        AssertGrad((t, x) => Weighted(t, StructOp.Geodesic(StructOp.NormalizeRows(x[0]), StructOp.NormalizeRows(x[1])), 7), In(4, 3, 9), In(5, 3, 10));
+    }
+
+    [Test]
+    public void BadIndex_NamesIndexAndShape()
+    {
+        var t = new Tape();
+        var a = t.Leaf(new double[6], 3, 2);
+        var e = Assert.Throws<ArgumentException>(() => StructOp.GatherRows(a, new[] { 0, 3 }))!;
+        Assert.That(e.Message, Does.Contain("index[1] = 3").And.Contain("3×2"));
     }
 }
