@@ -117,3 +117,31 @@ public static class StructOp
         return Op.AcosClamped(Op.MatMul(x, Op.Transpose(y)));
     }
 }
+
+/// <summary>Soft ranking on the tape (Blondel et al. 2020, quadratic regularisation; see <see cref="SoftRanking"/>).</summary>
+public static class RankOp
+{
+    /// <summary>Row-wise soft ranks R_δ of an n×m matrix (descending: the largest entry of a row tends to rank 1 as δ → 0).</summary>
+    public static Var SoftRankRows(Var x, double delta)
+    {
+        var (values, state) = SoftSortOps.RankRows(x.Value, x.Rows, x.Cols, delta);
+        return x.Tape.Record(values, x.Rows, x.Cols, x.RequiresGrad, o =>
+        {
+            var g = SoftSortOps.RankRowsVjp(state, o.Grad!);
+            var gx = x.GradBuffer();
+            for (int k = 0; k < g.Length; k++) gx[k] += g[k];
+        });
+    }
+
+    /// <summary>Row-wise soft sort (non-increasing) of an n×m matrix.</summary>
+    public static Var SoftSortRows(Var x, double delta)
+    {
+        var (values, state) = SoftSortOps.SortRows(x.Value, x.Rows, x.Cols, delta);
+        return x.Tape.Record(values, x.Rows, x.Cols, x.RequiresGrad, o =>
+        {
+            var g = SoftSortOps.SortRowsVjp(state, o.Grad!);
+            var gx = x.GradBuffer();
+            for (int k = 0; k < g.Length; k++) gx[k] += g[k];
+        });
+    }
+}

@@ -191,3 +191,21 @@ public class StructOpTests
         Assert.That(e.Message, Does.Contain("index[1] = 3").And.Contain("3×2"));
     }
 }
+
+public class RankOpTests
+{
+    [Test]
+    public void SoftRankRows_OnTape_MatchesFiniteDifferences_AndDirectCall()
+    {
+        var x = new GradCheck.Input(Close.RandomUniform(4 * 6, 3, -1, 1), 4, 6);
+        var r = GradCheck.Check((t, v) => Op.Sum(Op.Mul(RankOp.SoftRankRows(v[0], 0.3),
+            t.Constant(Close.RandomUniform(24, 4, -1, 1), 4, 6))), new[] { x }, directions: 6, h: 1e-6, seed: 2);
+        Assert.That(r.MaxRelativeError, Is.LessThanOrEqualTo(1e-6));
+        var tape = new Tape();
+        var y = RankOp.SoftRankRows(tape.Constant(x.Value, 4, 6), 0.3);
+        Close.All(SoftRanking.SoftRank(x.Value[6..12], 0.3), y.Value[6..12], 1e-15, 0, "row 1");
+        var s = GradCheck.Check((t, v) => Op.Sum(Op.Mul(RankOp.SoftSortRows(v[0], 2.0),
+            t.Constant(Close.RandomUniform(24, 5, -1, 1), 4, 6))), new[] { x }, directions: 6, h: 1e-6, seed: 3);
+        Assert.That(s.MaxRelativeError, Is.LessThanOrEqualTo(1e-6));
+    }
+}
