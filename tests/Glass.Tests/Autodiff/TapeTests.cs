@@ -234,3 +234,65 @@ public class SinkhornUnrolledTests
         Assert.That(r.MaxRelativeError, Is.LessThanOrEqualTo(1e-6));
     }
 }
+
+public class SinkhornOpTests
+{
+    private static (double[] C, int N, int M) Cost(int n, int m, int seed)
+    {
+        var x = Close.RandomUniform(n, seed, 0, 2);
+        var y = Close.RandomUniform(m, seed + 1, 0, 2);
+        var c = new double[n * m];
+        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) c[i * m + j] = (x[i] - y[j]) * (x[i] - y[j]);
+        return (c, n, m);
+    }
+
+    [TestCase(0.5)]
+    [TestCase(0.1)]
+    public void DensePlan_ImplicitEqualsUnrolledEqualsFiniteDifferences(double gamma)
+    {
+        var (c, n, m) = Cost(6, 5, 3);
+        var w = Close.RandomUniform(n * m, 9, -1, 1);
+        var implicitOpt = new Glass.Kernels.Sinkhorn.SinkhornOptions { Gamma = gamma, MaxIter = 20_000, Tol = 1e-13 };
+        var unrolledOpt = implicitOpt with { MaxIter = 3000 };
+        double[] Grad(SinkhornGradient strategy)
+        {
+            var t = new Tape();
+            var cv = t.Leaf((double[])c.Clone(), n, m);
+            var p = SinkhornOp.DensePlan(cv, null, null, strategy == SinkhornGradient.Implicit ? implicitOpt : unrolledOpt, strategy);
+            t.Backward(Op.Sum(Op.Mul(p, t.Constant(w, n, m))));
+            return cv.Grad!;
+        }
+        var gi = Grad(SinkhornGradient.Implicit);
+        var gu = Grad(SinkhornGradient.Unrolled);
+        double scale = gi.Max(Math.Abs);
+        Close.All(gu, gi, 1e-4 * scale, 1e-4, "implicit vs unrolled");
+        var r = GradCheck.Check((t, v) => Op.Sum(Op.Mul(SinkhornOp.DensePlan(v[0], null, null, implicitOpt), t.Constant(w, n, m))),
+            new[] { new GradCheck.Input(c, n, m) }, directions: 3, h: 1e-5, seed: 5);
+        Assert.That(r.MaxRelativeError, Is.LessThanOrEqualTo(1e-4));
+    }
+
+    [Test]
+    public void BandedPlan_ScoreGradients_MatchFiniteDifferences()
+    {
+        var s = Close.RandomUniform(9, 1);
+        var t0 = Close.RandomUniform(7, 2);
+        var opt = new Glass.Kernels.Sinkhorn.SinkhornOptions { Gamma = 0.1, MaxIter = 20_000, Tol = 1e-12 };
+        var band = new Glass.Kernels.Sinkhorn.BandOptions { BandEps = 1e-30 };
+        var t = new Tape();
+        var sv = t.Leaf((double[])s.Clone(), 9, 1);
+        var tv = t.Leaf((double[])t0.Clone(), 7, 1);
+        var plan = SinkhornOp.BandedPlan(sv, tv, null, null, opt, band);
+        var wts = Close.RandomUniform(plan.Structure.Nnz, 4, -1, 1);
+        t.Backward(Op.Sum(Op.Mul(plan.Values, t.Constant(wts, 1, wts.Length))));
+        // Finite differences of Σ w_k P_k(s) along e_3.
+        double Eval(double h)
+        {
+            var s2 = (double[])s.Clone();
+            s2[3] += h;
+            var rr = Glass.Kernels.Sinkhorn.BandedSinkhorn.Solve(Glass.Kernels.Device.ComputeDevice.Cpu, s2, t0, null, null, opt, band);
+            return rr.Plan.Values.Zip(wts, (p, w) => p * w).Sum();
+        }
+        double fd = (Eval(1e-6) - Eval(-1e-6)) / 2e-6;
+        Close.Scalar(fd, sv.Grad![3], 1e-9, 1e-4, "∂/∂s_3 of Σ w·P");
+    }
+}

@@ -1,0 +1,82 @@
+using Glass.Autodiff.Implicit;
+using Glass.Kernels.Device;
+using Glass.Kernels.Linalg;
+using Glass.Kernels.Sinkhorn;
+
+namespace Glass.Autodiff.Ops;
+
+/// <summary>How a Sinkhorn op is differentiated.</summary>
+public enum SinkhornGradient
+{
+    /// <summary>Implicit differentiation of the optimality conditions (CG on plan–vector products); the solver loop is not taped.</summary>
+    Implicit,
+    /// <summary>Differentiate through the iterations (dense only; memory O(iterations·n·m); for checks and small problems).</summary>
+    Unrolled,
+}
+
+/// <summary>A banded plan on the tape: CSR structure (original index order) and its values as a 1×nnz node.</summary>
+/// <param name="Structure">CSR pattern and forward values (from <see cref="BandedSinkhorn"/>).</param>
+/// <param name="Values">Plan values P on the band, 1×nnz, differentiable w.r.t. the scores.</param>
+/// <param name="Result">The forward solve's diagnostics.</param>
+public sealed record BandedPlan(CsrMatrix Structure, Var Values, BandedSinkhornResult Result);
+
+/// <summary>
+/// Entropic OT as one tape op (OTT-JAX's design: the strategy is one option at one boundary).
+/// The forward calls the untaped solvers of Glass.Kernels; the backward is implicit differentiation
+/// (<see cref="SinkhornImplicit"/>) or, for dense problems, unrolling (<see cref="SinkhornUnrolled"/>).
+/// </summary>
+public static class SinkhornOp
+{
+    /// <summary>Dense plan P(C) (n×m) with gradients to the cost.</summary>
+    /// <param name="cost">C, n×m.</param>
+    /// <param name="a">Row marginal (null = uniform).</param>
+    /// <param name="b">Column marginal (null = uniform).</param>
+    /// <param name="options">γ and the stopping rule of the forward solve.</param>
+    /// <param name="gradient">Implicit (default) or unrolled (then <see cref="SinkhornOptions.MaxIter"/> iterations are taped).</param>
+    /// <param name="device">Where the forward runs (default: managed CPU).</param>
+    /// <exception cref="InvalidOperationException">The forward solve did not converge (implicit gradients assume the optimality conditions hold).</exception>
+    public static Var DensePlan(Var cost, double[]? a, double[]? b, SinkhornOptions options, SinkhornGradient gradient = SinkhornGradient.Implicit,
+        ComputeDevice? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        int n = cost.Rows, m = cost.Cols;
+        if (gradient == SinkhornGradient.Unrolled)
+        {
+            var ta = cost.Tape.Constant(a ?? Uniform(n), n, 1);
+            var tb = cost.Tape.Constant(b ?? Uniform(m), m, 1);
+            return SinkhornUnrolled.Plan(cost, ta, tb, options.Gamma, options.MaxIter);
+        }
+        var r = DenseSinkhorn.Solve(device ?? ComputeDevice.Cpu, DenseGeometry.FromCostMatrix(cost.Value, n, m), a, b, options with { ReturnPlan = true });
+        if (!r.Converged)
+            throw new InvalidOperationException($"Sinkhorn did not converge (marginal error {r.MarginalError:E2} after {r.Iterations} iterations, tol {options.Tol:E1}); implicit gradients need a converged plan — raise MaxIter or Gamma.");
+        var plan = r.Plan!;
+        return cost.Tape.Record(plan, n, m, cost.RequiresGrad, o =>
+        {
+            var g = SinkhornImplicit.DenseBackward(plan, n, m, options.Gamma, a, b, o.Grad!);
+            var gc = cost.GradBuffer();
+            for (int k = 0; k < gc.Length; k++) gc[k] += g.DCost[k];
+        });
+    }
+
+    /// <summary>Banded 1-D plan between scores s (n×1 or 1×n) and t, with gradients to the scores (implicit).</summary>
+    public static BandedPlan BandedPlan(Var s, Var t, double[]? a, double[]? b, SinkhornOptions options, BandOptions? band = null,
+        ComputeDevice? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!ReferenceEquals(s.Tape, t.Tape)) throw new InvalidOperationException("Operands were recorded on different tapes.");
+        if (s.Rows != 1 && s.Cols != 1) throw new ArgumentException($"BandedPlan: s is {s.Shape}; expected a vector of scores.", nameof(s));
+        if (t.Rows != 1 && t.Cols != 1) throw new ArgumentException($"BandedPlan: t is {t.Shape}; expected a vector of scores.", nameof(t));
+        var r = BandedSinkhorn.Solve(device ?? ComputeDevice.Cpu, s.Value, t.Value, a, b, options, band);
+        if (!r.Converged)
+            throw new InvalidOperationException($"Banded Sinkhorn did not converge (marginal error {r.MarginalError:E2} after {r.Iterations} iterations); implicit gradients need a converged plan.");
+        var values = s.Tape.Record((double[])r.Plan.Values.Clone(), 1, r.Nnz, s.RequiresGrad || t.RequiresGrad, o =>
+        {
+            var g = SinkhornImplicit.BandedBackward(r.Plan, s.Value, t.Value, options.Gamma, a, b, o.Grad!);
+            if (s.RequiresGrad) { var gs = s.GradBuffer(); for (int k = 0; k < gs.Length; k++) gs[k] += g.DS[k]; }
+            if (t.RequiresGrad) { var gt = t.GradBuffer(); for (int k = 0; k < gt.Length; k++) gt[k] += g.DT[k]; }
+        });
+        return new BandedPlan(r.Plan, values, r);
+    }
+
+    private static double[] Uniform(int n) => Enumerable.Repeat(1.0 / n, n).ToArray();
+}
