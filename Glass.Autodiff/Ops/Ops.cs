@@ -52,7 +52,36 @@ public static class Op
     }
 
     /// <summary>a + b (broadcasting).</summary>
-    public static Var Add(Var a, Var b) => Binary(a, b, "Add", (x, y) => x + y, (_, _, _, g) => g, (_, _, _, g) => g);
+    public static Var Add(Var a, Var b)
+    {
+        // Fast path for the hot cases (same shape; b a 1×cols bias row): no per-element delegates.
+        if (a.Rows == b.Rows && a.Cols == b.Cols || b.Rows == 1 && b.Cols == a.Cols && a.Rows > 1)
+        {
+            var tape = TapeOf(a, b);
+            int r = a.Rows, c = a.Cols;
+            bool row = b.Rows == 1 && r > 1;
+            var y = new double[r * c];
+            Parallel.For(0, r, i =>
+            {
+                var ya = y.AsSpan(i * c, c);
+                var av = a.Value.AsSpan(i * c, c);
+                var bv = row ? b.Value.AsSpan(0, c) : b.Value.AsSpan(i * c, c);
+                for (int j = 0; j < c; j++) ya[j] = av[j] + bv[j];
+            });
+            return tape.Record(y, r, c, a.RequiresGrad || b.RequiresGrad, o =>
+            {
+                var g = o.Grad!;
+                if (a.RequiresGrad) { var ga = a.GradBuffer(); for (int k = 0; k < g.Length; k++) ga[k] += g[k]; }
+                if (b.RequiresGrad)
+                {
+                    var gb = b.GradBuffer();
+                    if (!row) for (int k = 0; k < g.Length; k++) gb[k] += g[k];
+                    else for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) gb[j] += g[i * c + j];
+                }
+            });
+        }
+        return Binary(a, b, "Add", (x, y) => x + y, (_, _, _, g) => g, (_, _, _, g) => g);
+    }
     /// <summary>a − b (broadcasting).</summary>
     public static Var Sub(Var a, Var b) => Binary(a, b, "Sub", (x, y) => x - y, (_, _, _, g) => g, (_, _, _, g) => -g);
     /// <summary>a ⊙ b (broadcasting).</summary>
@@ -89,7 +118,21 @@ public static class Op
     /// <summary>a if a &gt; 0 else slope·a.</summary>
     public static Var LeakyRelu(Var a, double slope = 0.01) => Unary(a, x => x > 0 ? x : slope * x, (x, _) => x > 0 ? 1 : slope);
     /// <summary>tanh(a).</summary>
-    public static Var Tanh(Var a) => Unary(a, Math.Tanh, (_, y) => 1 - y * y);
+    public static Var Tanh(Var a)
+    {
+        var y = new double[a.Length];
+        Parallel.For(0, (y.Length + 4095) / 4096, blk =>
+        {
+            int end = Math.Min(y.Length, (blk + 1) * 4096);
+            for (int k = blk * 4096; k < end; k++) y[k] = Math.Tanh(a.Value[k]);
+        });
+        return a.Tape.Record(y, a.Rows, a.Cols, a.RequiresGrad, o =>
+        {
+            var g = o.Grad!;
+            var ga = a.GradBuffer();
+            for (int k = 0; k < y.Length; k++) ga[k] += g[k] * (1 - y[k] * y[k]);
+        });
+    }
     /// <summary>log(1 + e^a), computed stably.</summary>
     public static Var Softplus(Var a) => Unary(a, x => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))), (x, _) => 1 / (1 + Math.Exp(-x)));
     /// <summary>GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).</summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Glass.Kernels.Device;
+using Glass.Kernels.Linalg;
 using Glass.Kernels.Sinkhorn;
 using Glass.Models.Data;
 
@@ -16,6 +17,8 @@ internal static class BenchCommands
         var bench = new Command("bench", "Benchmarks (medians of repeats; --json for one object per line).");
         bench.Subcommands.Add(SinkhornCommand());
         bench.Subcommands.Add(ScalingCommand());
+        bench.Subcommands.Add(SinkhornGradCommand());
+        bench.Subcommands.Add(MlpCommand());
         return bench;
     }
 
@@ -164,6 +167,123 @@ internal static class BenchCommands
             return 0;
         });
         return cmd;
+    }
+
+    private static Command SinkhornGradCommand()
+    {
+        var n = new Option<int>("--n") { Description = "Scores per side.", DefaultValueFactory = _ => 10_000 };
+        var gamma = new Option<double>("--gamma") { Description = "γ > 0.", DefaultValueFactory = _ => 0.001 };
+        var bandEps = new Option<double>("--band-eps") { Description = "Band truncation ε.", DefaultValueFactory = _ => 1e-6 };
+        var rankCap = new Option<int?>("--rank-cap") { Description = "Optional cap on columns per row." };
+        var tol = new Option<double>("--tol") { Description = "Forward marginal tolerance.", DefaultValueFactory = _ => 1e-6 };
+        var maxIter = new Option<int>("--max-iter") { Description = "Forward iteration limit.", DefaultValueFactory = _ => 100_000 };
+        var repeats = new Option<int>("--repeats") { Description = "Repeats (median reported).", DefaultValueFactory = _ => 3 };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu (forward).", DefaultValueFactory = _ => "cpu" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the N(0,1) scores." };
+        var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
+        var cmd = new Command("sinkhorn-grad", "Banded Sinkhorn forward vs its implicit backward (∂⟨P,C⟩/∂s, ∂/∂t by CG on the band).")
+        {
+            n, gamma, bandEps, rankCap, tol, maxIter, repeats, device, seed, json,
+        };
+        cmd.SetAction(p =>
+        {
+            int size = p.GetValue(n), reps = p.GetValue(repeats);
+            if (size < 2) throw new ArgumentException($"--n = {size}; expected an integer ≥ 2.");
+            if (reps < 1) throw new ArgumentException($"--repeats = {reps}; expected ≥ 1.");
+            var rng = new Random(p.GetValue(seed));
+            var s = Normal(rng, size);
+            var t = Normal(rng, size);
+            var opt = new SinkhornOptions { Gamma = p.GetValue(gamma), Tol = p.GetValue(tol), MaxIter = p.GetValue(maxIter) };
+            var band = new BandOptions { BandEps = p.GetValue(bandEps), RankCap = p.GetValue(rankCap) };
+            using var dev = ComputeDevice.Open(p.GetValue(device)!);
+            var fw = new List<double>();
+            var bw = new List<double>();
+            BandedSinkhornResult? r = null;
+            Glass.Autodiff.Implicit.BandedImplicitGradient? g = null;
+            for (int k = 0; k < reps; k++)
+            {
+                var sw = Stopwatch.StartNew();
+                r = BandedSinkhorn.Solve(dev, s, t, null, null, opt, band);
+                fw.Add(sw.Elapsed.TotalSeconds);
+                sw.Restart();
+                g = Glass.Autodiff.Implicit.SinkhornImplicit.BandedTransportCostBackward(r.Plan, s, t, opt.Gamma, null, null);
+                bw.Add(sw.Elapsed.TotalSeconds);
+                Console.Error.WriteLine($"  repeat {k + 1}/{reps}: forward {fw[^1]:F3} s, backward {bw[^1]:F3} s");
+            }
+            double f = Median(fw), b = Median(bw);
+            if (p.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["n"] = size, ["device"] = dev.ShortName, ["gamma"] = opt.Gamma, ["nnz"] = r!.Nnz, ["forward_seconds"] = f,
+                    ["backward_seconds"] = b, ["ratio"] = b / f, ["forward_iterations"] = r.Iterations, ["converged"] = r.Converged,
+                    ["cg_iterations"] = g!.CgIterations, ["cg_residual"] = g.CgResidual, ["cg_converged"] = g.Converged,
+                }));
+            else
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"n {size}, γ {opt.Gamma:G4}, nnz {r!.Nnz:N0}: forward {f:F3} s ({r.Iterations} iterations, converged {r.Converged}), backward {b:F3} s (CG {g!.CgIterations} iterations, residual {g.CgResidual:E1}), backward/forward = {b / f:F2}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command MlpCommand()
+    {
+        var repeats = new Option<int>("--repeats") { Description = "Repeats (median reported).", DefaultValueFactory = _ => 11 };
+        var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
+        var cmd = new Command("mlp", "Tape overhead: 3-layer MLP (width 256) forward+backward on a 1000×50 batch vs the bare matrix products.") { repeats, json };
+        cmd.SetAction(p =>
+        {
+            int reps = p.GetValue(repeats);
+            const int batch = 1000, din = 50, width = 256, dout = 16;
+            var x = Normal(new Random(1), batch * din);
+            var ps = new[]
+            {
+                Glass.Autodiff.Optim.Parameter.Glorot("w1", din, width, 1), Glass.Autodiff.Optim.Parameter.Zeros("b1", 1, width),
+                Glass.Autodiff.Optim.Parameter.Glorot("w2", width, width, 2), Glass.Autodiff.Optim.Parameter.Zeros("b2", 1, width),
+                Glass.Autodiff.Optim.Parameter.Glorot("w3", width, dout, 3),
+            };
+            double Taped()
+            {
+                var sw = Stopwatch.StartNew();
+                var tape = new Glass.Autodiff.Tape();
+                var h = Glass.Autodiff.Ops.Op.Tanh(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(tape.Constant(x, batch, din), ps[0].On(tape)), ps[1].On(tape)));
+                h = Glass.Autodiff.Ops.Op.Tanh(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(h, ps[2].On(tape)), ps[3].On(tape)));
+                var y = Glass.Autodiff.Ops.Op.MatMul(h, ps[4].On(tape));
+                tape.Backward(Glass.Autodiff.Ops.Op.Mean(Glass.Autodiff.Ops.Op.Mul(y, y)));
+                return sw.Elapsed.TotalSeconds;
+            }
+            double Bare()
+            {
+                // The same 3 forward and 5 backward products (∂W and ∂input per layer, no ∂input for layer 1), nothing else.
+                var sw = Stopwatch.StartNew();
+                var h1 = MatMul.Multiply(ComputeDevice.Cpu, x, ps[0].Value, batch, din, width);
+                var h2 = MatMul.Multiply(ComputeDevice.Cpu, h1, ps[2].Value, batch, width, width);
+                var y = MatMul.Multiply(ComputeDevice.Cpu, h2, ps[4].Value, batch, width, dout);
+                MatMul.MultiplyTransposedA(ComputeDevice.Cpu, h2, y, width, batch, dout);
+                var d2 = MatMul.MultiplyTransposedB(ComputeDevice.Cpu, y, ps[4].Value, batch, dout, width);
+                MatMul.MultiplyTransposedA(ComputeDevice.Cpu, h1, d2, width, batch, width);
+                var d1 = MatMul.MultiplyTransposedB(ComputeDevice.Cpu, d2, ps[2].Value, batch, width, width);
+                MatMul.MultiplyTransposedA(ComputeDevice.Cpu, x, d1, din, batch, width);
+                return sw.Elapsed.TotalSeconds;
+            }
+            Taped(); Bare();
+            var tt = new List<double>();
+            var tb = new List<double>();
+            for (int k = 0; k < reps; k++) { tt.Add(Taped()); tb.Add(Bare()); }
+            double mt = Median(tt), mb = Median(tb);
+            if (p.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["taped_seconds"] = mt, ["bare_matmul_seconds"] = mb, ["ratio"] = mt / mb }));
+            else
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tape forward+backward {mt * 1e3:F2} ms, bare matrix products {mb * 1e3:F2} ms, ratio {mt / mb:F2} (median of {reps})"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.OrderBy(v => v).ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : 0.5 * (s[s.Count / 2 - 1] + s[s.Count / 2]);
     }
 
     /// <summary>Least-squares slope of y on x.</summary>
