@@ -114,7 +114,18 @@ public static class Op
     /// <summary>|a| (subgradient 0 at 0).</summary>
     public static Var Abs(Var a) => Unary(a, Math.Abs, (x, _) => Math.Sign(x));
     /// <summary>max(a, 0).</summary>
-    public static Var Relu(Var a) => Unary(a, x => x > 0 ? x : 0, (x, _) => x > 0 ? 1 : 0);
+    public static Var Relu(Var a)
+    {
+        var y = new double[a.Length];
+        var x = a.Value;
+        for (int k = 0; k < y.Length; k++) y[k] = x[k] > 0 ? x[k] : 0;
+        return a.Tape.Record(y, a.Rows, a.Cols, a.RequiresGrad, o =>
+        {
+            var g = o.Grad!;
+            var ga = a.GradBuffer();
+            for (int k = 0; k < y.Length; k++) if (x[k] > 0) ga[k] += g[k];
+        });
+    }
     /// <summary>a if a &gt; 0 else slope·a.</summary>
     public static Var LeakyRelu(Var a, double slope = 0.01) => Unary(a, x => x > 0 ? x : slope * x, (x, _) => x > 0 ? 1 : slope);
     /// <summary>tanh(a).</summary>

@@ -230,7 +230,7 @@ internal static class BenchCommands
     {
         var repeats = new Option<int>("--repeats") { Description = "Repeats (median reported).", DefaultValueFactory = _ => 11 };
         var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
-        var cmd = new Command("mlp", "Tape overhead: 3-layer MLP (width 256) forward+backward on a 1000×50 batch vs the bare matrix products.") { repeats, json };
+        var cmd = new Command("mlp", "Tape overhead: 3-layer ReLU MLP (width 256) forward+backward on a 1000×50 batch vs the bare matrix products.") { repeats, json };
         cmd.SetAction(p =>
         {
             int reps = p.GetValue(repeats);
@@ -246,8 +246,8 @@ internal static class BenchCommands
             {
                 var sw = Stopwatch.StartNew();
                 var tape = new Glass.Autodiff.Tape();
-                var h = Glass.Autodiff.Ops.Op.Tanh(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(tape.Constant(x, batch, din), ps[0].On(tape)), ps[1].On(tape)));
-                h = Glass.Autodiff.Ops.Op.Tanh(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(h, ps[2].On(tape)), ps[3].On(tape)));
+                var h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(tape.Constant(x, batch, din), ps[0].On(tape)), ps[1].On(tape)));
+                h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(h, ps[2].On(tape)), ps[3].On(tape)));
                 var y = Glass.Autodiff.Ops.Op.MatMul(h, ps[4].On(tape));
                 tape.Backward(Glass.Autodiff.Ops.Op.Mean(Glass.Autodiff.Ops.Op.Mul(y, y)));
                 return sw.Elapsed.TotalSeconds;
