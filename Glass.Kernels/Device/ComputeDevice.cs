@@ -99,7 +99,9 @@ public sealed class ComputeDevice : IDisposable
             foreach (var d in ctx)
             {
                 string kind = d.AcceleratorType == AcceleratorType.Cuda ? "cuda" : d.AcceleratorType == AcceleratorType.CPU ? "ilgpu-cpu" : d.AcceleratorType.ToString().ToLowerInvariant();
-                lines.Add($"{kind,-10} {d.Name} (memory {d.MemorySize / (1024.0 * 1024 * 1024):F1} GiB, max group {d.MaxNumThreadsPerGroup})");
+                // ILGPU's CPU accelerator reports an unbounded memory size; show memory only when it is a real card's.
+                string mem = d.MemorySize < (1L << 50) ? $"memory {d.MemorySize / (1024.0 * 1024 * 1024):F1} GiB, " : "";
+                lines.Add($"{kind,-10} {d.Name} ({mem}max group {d.MaxNumThreadsPerGroup})");
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
