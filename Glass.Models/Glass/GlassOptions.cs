@@ -1,0 +1,123 @@
+namespace Glass.Models.Glass;
+
+// Options records of the GLASS experiments. Property names are the YAML keys of the reference
+// implementation's schema (../shared/papers/001_…, "Minimal S² config" / "Minimal SBM graph config")
+// in PascalCase; the runner's Config/ layer maps YAML onto them and validates ranges.
+
+/// <summary>data: for S² point-set pairs (Y = R·X + noise, ground-truth correspondence kept).</summary>
+public sealed record S2DataOptions
+{
+    /// <summary>n: points per set (≥ 2).</summary>
+    public int N { get; init; } = 256;
+    /// <summary>noise_deg: geodesic noise per point, degrees (≥ 0).</summary>
+    public double NoiseDeg { get; init; } = 2.0;
+    /// <summary>rotation: apply a random rotation R to the second set.</summary>
+    public bool Rotation { get; init; } = true;
+}
+
+/// <summary>data: for stochastic-block-model graph pairs.</summary>
+public sealed record SbmDataOptions
+{
+    /// <summary>n: nodes (≥ 2).</summary>
+    public int N { get; init; } = 400;
+    /// <summary>blocks: number of communities (1 ≤ blocks ≤ n).</summary>
+    public int Blocks { get; init; } = 3;
+    /// <summary>p_in: edge probability inside a block, in [0, 1].</summary>
+    public double PIn { get; init; } = 0.15;
+    /// <summary>p_out: edge probability across blocks, in [0, 1].</summary>
+    public double POut { get; init; } = 0.02;
+    /// <summary>rewire_prob: fraction of edges of the second graph rewired, in [0, 1].</summary>
+    public double RewireProb { get; init; } = 0.03;
+    /// <summary>planted_perm: relabel the second graph's nodes by a random permutation (kept as ground truth).</summary>
+    public bool PlantedPerm { get; init; } = true;
+}
+
+/// <summary>Gate modes of Eq. 2.</summary>
+public enum GateMode
+{
+    /// <summary>fixed: gate width from gate_c_per_sqrtk_deg, not tied to K (the baseline).</summary>
+    Fixed,
+    /// <summary>tie: gate width tied to capacity, c/√K degrees.</summary>
+    Tie,
+    /// <summary>learn: gate width is a learned parameter (initialised as tie).</summary>
+    Learn,
+}
+
+/// <summary>model.manifold: the gated log-map projection of Eq. 2.</summary>
+public sealed record ManifoldProjectionOptions
+{
+    /// <summary>K: anchors (≥ 1).</summary>
+    public int K { get; init; } = 8;
+    /// <summary>chart_radius_deg: chart radius in degrees, in (0, 180).</summary>
+    public double ChartRadiusDeg { get; init; } = 20.0;
+    /// <summary>gate_mode: fixed | tie | learn.</summary>
+    public GateMode GateMode { get; init; } = GateMode.Tie;
+    /// <summary>gate_c_per_sqrtk_deg: gate width constant c (degrees), width = c/√K when tied (&gt; 0).</summary>
+    public double GateCPerSqrtkDeg { get; init; } = 45.0;
+    /// <summary>init_u_scale: scale of the initial tangent directions u_k (&gt; 0).</summary>
+    public double InitUScale { get; init; } = 0.2;
+}
+
+/// <summary>model.graph: the projection of Eq. 3 on Chebyshev diffusion features ψ_τ.</summary>
+public sealed record GraphProjectionOptions
+{
+    /// <summary>tau: diffusion time τ (&gt; 0).</summary>
+    public double Tau { get; init; } = 0.5;
+    /// <summary>cheby_degree: Chebyshev polynomial degree q (≥ 1).</summary>
+    public int ChebyDegree { get; init; } = 12;
+    /// <summary>feat_dim: feature dimension p (≥ 1).</summary>
+    public int FeatDim { get; init; } = 32;
+}
+
+/// <summary>ot: the inner entropic 1-D OT.</summary>
+public sealed record OtOptions
+{
+    /// <summary>use_banded: banded (CSR) Sinkhorn, else dense.</summary>
+    public bool UseBanded { get; init; } = true;
+    /// <summary>band_eps: kernel truncation ε of the band, r = sqrt(−γ log ε), in (0, 1).</summary>
+    public double BandEps { get; init; } = 1e-6;
+    /// <summary>gamma: initial entropic regularisation γ₀ (&gt; 0).</summary>
+    public double Gamma { get; init; } = 0.05;
+    /// <summary>max_iter: Sinkhorn iteration cap (≥ 1).</summary>
+    public int MaxIter { get; init; } = 200;
+    /// <summary>tol: marginal-error tolerance (&gt; 0).</summary>
+    public double Tol { get; init; } = 1e-6;
+}
+
+/// <summary>train: optimisation and γ annealing γ_t = max(γ_min, γ₀·decay^t).</summary>
+public sealed record TrainOptions
+{
+    /// <summary>lr: Adam learning rate (&gt; 0).</summary>
+    public double Lr { get; init; } = 1e-3;
+    /// <summary>steps: training steps (≥ 1).</summary>
+    public int Steps { get; init; } = 400;
+    /// <summary>slices: independent projections averaged (≥ 1).</summary>
+    public int Slices { get; init; } = 2;
+    /// <summary>anneal_gamma: apply the γ schedule.</summary>
+    public bool AnnealGamma { get; init; } = true;
+    /// <summary>gamma_decay: per-step decay, in (0, 1].</summary>
+    public double GammaDecay { get; init; } = 0.98;
+    /// <summary>gamma_min: floor γ_min (&gt; 0).</summary>
+    public double GammaMin { get; init; } = 0.01;
+    /// <summary>seed: seeds data generation and initialisation.</summary>
+    public int Seed { get; init; }
+}
+
+/// <summary>A whole GLASS experiment: exactly one of (S2 + Manifold) or (Sbm + Graph) is set.</summary>
+public sealed record GlassExperimentOptions
+{
+    /// <summary>exp_name.</summary>
+    public string ExpName { get; init; } = "glass";
+    /// <summary>data: for the manifold experiment.</summary>
+    public S2DataOptions? S2 { get; init; }
+    /// <summary>data: for the graph experiment.</summary>
+    public SbmDataOptions? Sbm { get; init; }
+    /// <summary>model.manifold.</summary>
+    public ManifoldProjectionOptions? Manifold { get; init; }
+    /// <summary>model.graph.</summary>
+    public GraphProjectionOptions? Graph { get; init; }
+    /// <summary>ot.</summary>
+    public OtOptions Ot { get; init; } = new();
+    /// <summary>train.</summary>
+    public TrainOptions Train { get; init; } = new();
+}
