@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Glass.Kernels.Device;
+using Glass.Models.Experiments;
+using Glass.Runner.Config;
+using Glass.Runner.Output;
+
+namespace Glass.Runner.Experiments;
+
+/// <summary>How a run is driven: device, console, plots, cancellation.</summary>
+internal sealed record RunSettings
+{
+    /// <summary>auto | cpu | cuda | ilgpu-cpu.</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>No progress bar and no status lines.</summary>
+    public bool Quiet { get; init; }
+
+    /// <summary>Draw the progress bar (null: when stderr is a terminal and not quiet).</summary>
+    public bool? Progress { get; init; }
+
+    /// <summary>Write plots into the run folder at the end.</summary>
+    public bool Plots { get; init; } = true;
+
+    /// <summary>Status lines (run folder, summary).</summary>
+    public TextWriter Out { get; init; } = Console.Out;
+
+    /// <summary>Progress bar and warnings.</summary>
+    public TextWriter Err { get; init; } = Console.Error;
+
+    /// <summary>Stops the run cleanly after the current step (a checkpoint is written).</summary>
+    public CancellationToken Cancel { get; init; }
+
+    /// <summary>The experiment kinds.</summary>
+    public ExperimentRegistry Registry { get; init; } = ExperimentRegistry.Default;
+
+    /// <summary>Clock for run-folder names.</summary>
+    public Func<DateTime> Now { get; init; } = () => DateTime.Now;
+}
+
+/// <summary>What became of a run.</summary>
+/// <param name="RunDir">The run folder.</param>
+/// <param name="Completed">True when all steps ran and the COMPLETE marker is written.</param>
+/// <param name="Interrupted">True when cancellation stopped it (a checkpoint was written).</param>
+/// <param name="StepsDone">Steps completed.</param>
+/// <param name="StepsThisSession">Steps run by this call.</param>
+internal sealed record RunOutcome(string RunDir, bool Completed, bool Interrupted, int StepsDone, int StepsThisSession);
+
+/// <summary>
+/// Drives an <see cref="IExperiment"/>: creates or reopens the run folder, steps, appends metrics, checkpoints
+/// every <c>log.save_every</c> steps (and on interruption), and at the end writes summary.json, plots and
+/// the COMPLETE marker. Validation and experiment construction happen before any folder is created.
+/// </summary>
+internal static class RunDriver
+{
+    /// <summary>Starts a fresh run of <paramref name="config"/>.</summary>
+    public static RunOutcome Start(RunConfig config, RunSettings s)
+    {
+        using var device = ComputeDevice.Open(s.Device);
+        using var exp = Build(config, device);
+        if (exp.CompletedSteps != 0)
+            throw new InvalidOperationException($"a fresh {config.Kind} experiment reports {exp.CompletedSteps} completed steps; expected 0.");
+        var files = new Dictionary<string, string>
+        {
+            [RunFolder.ConfigFile] = config.ToJson(),
+            [RunFolder.RunInfoFile] = RunInfo(config, device).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n",
+        };
+        var folder = RunFolder.Create(config.OutDir, config.ExpName, s.Now(), files);
+        using var metrics = MetricsWriter.Create(folder.MetricsPath, exp.MetricColumns);
+        if (!s.Quiet) s.Out.WriteLine($"glass run: {config.ExpName} ({config.Kind}, seed {config.Seed}, {config.Steps} steps) on {device.Name} → {folder.Dir}");
+        return Drive(folder, config, exp, device, metrics, s);
+    }
+
+    /// <summary>Continues the run in <paramref name="runDir"/> from its latest checkpoint (or from step 0 when it has none).</summary>
+    public static RunOutcome Resume(string runDir, RunSettings s)
+    {
+        var folder = RunFolder.Open(runDir);
+        var config = RunConfig.Load(folder.ConfigPath, new ConfigOverrides { OutDir = Path.GetDirectoryName(folder.Dir) }, s.Registry);
+        if (folder.IsComplete)
+        {
+            int rows = File.Exists(folder.MetricsPath) ? MetricsTable.Read(folder.MetricsPath).Rows.Count : 0;
+            if (!s.Quiet) s.Out.WriteLine($"glass run: {folder.Dir} is already complete; nothing to resume.");
+            return new RunOutcome(folder.Dir, true, false, rows, 0);
+        }
+        using var device = ComputeDevice.Open(s.Device);
+        using var exp = Build(config, device);
+        var ckpt = folder.LatestCheckpoint();
+        MetricsWriter metrics;
+        if (ckpt is null)
+        {
+            metrics = MetricsWriter.Create(folder.MetricsPath, exp.MetricColumns);
+        }
+        else
+        {
+            if (ckpt.ConfigHash.Length > 0 && ckpt.ConfigHash != config.Hash)
+                throw new InvalidDataException($"checkpoint {ckpt.Dir} was taken with config hash {ckpt.ConfigHash}, but {folder.ConfigPath} now hashes to {config.Hash}; was config.json edited?");
+            exp.LoadState(ckpt.Dir);
+            if (exp.CompletedSteps != ckpt.Step)
+                throw new InvalidDataException($"checkpoint {ckpt.Dir} is for step {ckpt.Step}, but the experiment restored {exp.CompletedSteps} completed steps.");
+            metrics = MetricsWriter.Resume(folder.MetricsPath, exp.MetricColumns, ckpt.MetricRows);
+        }
+        using (metrics)
+        {
+            if (!s.Quiet) s.Out.WriteLine($"glass run: resuming {folder.Dir} at step {exp.CompletedSteps}/{exp.TotalSteps} on {device.Name}");
+            return Drive(folder, config, exp, device, metrics, s);
+        }
+    }
+
+    private static IExperiment Build(RunConfig config, ComputeDevice device)
+    {
+        IExperiment exp;
+        try
+        {
+            exp = config.Experiment.Create(device);
+        }
+        catch (NotImplementedException e)
+        {
+            throw new InvalidOperationException($"experiment kind '{config.Kind}' ({config.SourceFile}) is not available in this build: {e.Message}", e);
+        }
+        if (exp.TotalSteps != config.Steps)
+        {
+            exp.Dispose();
+            throw new InvalidOperationException($"the {config.Kind} experiment plans {exp.TotalSteps} steps but train.steps = {config.Steps}.");
+        }
+        return exp;
+    }
+
+    private static RunOutcome Drive(RunFolder folder, RunConfig config, IExperiment exp, ComputeDevice device, MetricsWriter metrics, RunSettings s)
+    {
+        var cols = exp.MetricColumns;
+        int start = exp.CompletedSteps;
+        var bar = new ProgressBar(s.Err, s.Progress ?? ProgressBar.Auto(s.Quiet), cols, start, exp.TotalSteps);
+        var wall = Stopwatch.StartNew();
+        int lastSaved = start;
+        StepMetrics? last = null;
+        bool interrupted = false;
+        try
+        {
+            while (exp.CompletedSteps < exp.TotalSteps)
+            {
+                if (s.Cancel.IsCancellationRequested) { interrupted = true; break; }
+                int before = exp.CompletedSteps;
+                last = exp.Step();
+                if (exp.CompletedSteps != before + 1)
+                    throw new InvalidOperationException($"the {config.Kind} experiment's Step() moved CompletedSteps from {before} to {exp.CompletedSteps}; expected {before + 1}.");
+                metrics.Append(last);
+                bar.Update(exp.CompletedSteps, last);
+                if (config.SaveEvery > 0 && exp.CompletedSteps % config.SaveEvery == 0 && exp.CompletedSteps < exp.TotalSteps)
+                {
+                    Save(folder, config, exp, metrics);
+                    lastSaved = exp.CompletedSteps;
+                }
+            }
+        }
+        finally
+        {
+            bar.Finish();
+        }
+
+        if (interrupted)
+        {
+            if (exp.CompletedSteps != lastSaved || folder.LatestCheckpoint() is null) Save(folder, config, exp, metrics);
+            s.Err.WriteLine($"glass run: interrupted after step {exp.CompletedSteps}/{exp.TotalSteps}; checkpoint written. Continue with: glass run --resume {folder.Dir}");
+            return new RunOutcome(folder.Dir, false, true, exp.CompletedSteps, exp.CompletedSteps - start);
+        }
+
+        Save(folder, config, exp, metrics);
+        var eval = exp.Evaluate();
+        var summary = new JsonObject
+        {
+            ["exp_name"] = config.ExpName,
+            ["kind"] = config.Kind,
+            ["seed"] = config.Seed,
+            ["steps"] = exp.CompletedSteps,
+            ["config_hash"] = config.Hash,
+            ["device"] = device.ShortName,
+            ["wall_seconds_last_session"] = wall.Elapsed.TotalSeconds,
+        };
+        var final = new JsonObject();
+        var lastRow = last?.Values ?? LastRow(folder);
+        if (lastRow is not null)
+            for (int j = 0; j < cols.Count && j < lastRow.Count; j++) final[cols[j]] = JsonNumber(lastRow[j]);
+        summary["final"] = final;
+        var ev = new JsonObject();
+        foreach (var (k, v) in eval) ev[k] = JsonNumber(v);
+        summary["eval"] = ev;
+        RunFolder.WriteAtomically(folder.SummaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+        if (s.Plots)
+        {
+            try
+            {
+                var written = RunPlots.WriteRunPlots(folder.Dir, folder.PlotsDir);
+                if (!s.Quiet) s.Out.WriteLine($"glass run: {written.Count} plots in {folder.PlotsDir}");
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Plots are a convenience: a machine without the native drawing library still completes the run.
+                s.Err.WriteLine($"glass run: warning: plots not written ({e.GetType().Name}: {e.Message})");
+            }
+        }
+        folder.MarkComplete(new JsonObject
+        {
+            ["completed_utc"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+            ["steps"] = exp.CompletedSteps,
+            ["config_hash"] = config.Hash,
+        });
+        if (!s.Quiet)
+        {
+            string lossText = final["loss"] is { } l ? $", final loss {l.ToJsonString()}" : "";
+            s.Out.WriteLine($"glass run: done, {exp.CompletedSteps} steps in {wall.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s{lossText} → {folder.Dir}");
+        }
+        return new RunOutcome(folder.Dir, true, false, exp.CompletedSteps, exp.CompletedSteps - start);
+    }
+
+    private static void Save(RunFolder folder, RunConfig config, IExperiment exp, MetricsWriter metrics) =>
+        folder.SaveCheckpoint(exp.CompletedSteps, metrics.Rows, config.Hash, exp.SaveState);
+
+    private static IReadOnlyList<double>? LastRow(RunFolder folder)
+    {
+        var t = MetricsTable.Read(folder.MetricsPath);
+        return t.Rows.Count == 0 ? null : t.Rows[^1];
+    }
+
+    /// <summary>A JSON number, or null for NaN/∞ (JSON has no such numbers).</summary>
+    internal static JsonNode? JsonNumber(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    private static JsonObject RunInfo(RunConfig config, ComputeDevice device) => new()
+    {
+        ["exp_name"] = config.ExpName,
+        ["kind"] = config.Kind,
+        ["seed"] = config.Seed,
+        ["steps"] = config.Steps,
+        ["config_hash"] = config.Hash,
+        ["source_config"] = Path.GetFullPath(config.SourceFile),
+        ["device"] = device.ShortName,
+        ["device_name"] = device.Name,
+        ["created_utc"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+        ["machine"] = Environment.MachineName,
+        ["glass_version"] = typeof(RunDriver).Assembly.GetName().Version?.ToString() ?? "",
+    };
+}
