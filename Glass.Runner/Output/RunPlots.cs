@@ -73,7 +73,7 @@ internal static class RunPlots
 
     /// <summary>
     /// Runtime per step (median of <c>runtime_sec</c> over a run's steps, the first step dropped as warm-up when
-    /// there are more) against <c>data.n</c> from each run's config.json, averaged over runs with the same n;
+    /// there are more) against <c>data.n</c> (else the first key <c>n</c>) from each run's config.json, averaged over runs with the same n;
     /// null when fewer than two distinct n.
     /// </summary>
     public static (IReadOnlyList<RuntimePoint> Points, double Exponent, double Intercept)? RuntimeVsN(IReadOnlyList<string> runDirs)
@@ -82,7 +82,7 @@ internal static class RunPlots
         foreach (var d in runDirs)
         {
             var cfg = JsonNode.Parse(File.ReadAllText(Path.Combine(d, RunFolder.ConfigFile)));
-            double? n = cfg?["data"]?["n"]?.GetValue<double>();
+            double? n = (cfg?["data"]?["n"] ?? FindLeaf(cfg, "n"))?.GetValue<double>();
             var t = MetricsTable.Read(Path.Combine(d, RunFolder.MetricsFile));
             var rt = t.Column("runtime_sec");
             if (n is null || rt.Length == 0) continue;
@@ -152,6 +152,18 @@ internal static class RunPlots
         IntegerTicksOnly = true,
         LabelFormatter = v => Math.Pow(10, v).ToString("G4", CultureInfo.InvariantCulture),
     };
+
+    /// <summary>The first value named <paramref name="key"/> anywhere in <paramref name="node"/> (depth first), or null.</summary>
+    private static JsonNode? FindLeaf(JsonNode? node, string key)
+    {
+        if (node is not JsonObject o) return null;
+        foreach (var (k, v) in o)
+        {
+            if (k == key && v is JsonValue) return v;
+            if (FindLeaf(v, key) is { } hit) return hit;
+        }
+        return null;
+    }
 
     private static double[] StepsOf(MetricsTable t)
     {

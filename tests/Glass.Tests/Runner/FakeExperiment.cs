@@ -127,7 +127,7 @@ internal static class RunnerTestSupport
         {(seed is null ? "" : $"  seed: {seed}")}
         """;
 
-    public static (int Code, string Out, string Err) Glass(FakeKind? kind, CancellationToken? cancel, params string[] args)
+    public static (int Code, string Out, string Err) GlassCli(FakeKind? kind, CancellationToken? cancel, params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
