@@ -68,7 +68,7 @@ public static class PointSetReader
         return new PointSet(data.ToArray(), rows, cols);
     }
 
-    /// <summary>Checks a point set is on S² (n×3, every row norm within 1e-6·... of 1 after reading) and returns it unchanged.</summary>
+    /// <summary>Checks a point set is on S² (n×3, every row norm within <paramref name="tolerance"/> of 1) and returns it unchanged.</summary>
     /// <exception cref="InvalidDataException">Not 3 columns, or a row whose norm differs from 1 by more than <paramref name="tolerance"/>; the message names the file and the row.</exception>
     public static PointSet RequireSphere(PointSet points, string path, double tolerance = 1e-4)
     {
