@@ -1,17 +1,247 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Glass.Autodiff;
+using Glass.Autodiff.Optim;
 using Glass.Kernels.Device;
+using Glass.Models.Data;
 using Glass.Models.Experiments;
 
 namespace Glass.Models.Glass;
 
 /// <summary>
-/// Factory of the GLASS experiments (S² manifold and SBM graph). TEMPORARY STUB: the real factory
-/// lives on the glassmodels branch; this file only lets the runner compile and is replaced there.
+/// Factory of the GLASS experiments (paper 000 §7; the reference's run_manifold.py and run_graph.py):
+/// "manifold" (S² pair, Eq. 2 + Eq. 4) when <see cref="GlassExperimentOptions.S2"/> and
+/// <see cref="GlassExperimentOptions.Manifold"/> are set; "graph" (SBM pair, Eq. 3 + Eq. 5) when
+/// <see cref="GlassExperimentOptions.Sbm"/> and <see cref="GlassExperimentOptions.Graph"/> are set.
+/// Each step t (0-based): γ_t = max(γ_min, γ₀·decay^t) (γ₀ if not annealed), one full-batch forward of
+/// <see cref="GlassLayer"/> on the fixed pair, backward, one Adam step (lr). A Sinkhorn solve that stops at
+/// max_iter uses its last iterate (<see cref="NonConvergencePolicy.UseLastIterate"/>, as the reference code
+/// does); such steps are counted (<c>sinkhorn_unconverged_steps</c> in <see cref="IExperiment.Evaluate"/>).
 /// </summary>
 public static class GlassExperiments
 {
-    /// <summary>Builds the experiment described by <paramref name="options"/> on <paramref name="device"/>.</summary>
-    /// <param name="options">Validated options; exactly one of (S2 + Manifold) or (Sbm + Graph) is set.</param>
-    /// <param name="device">Where the experiment runs.</param>
-    /// <exception cref="NotImplementedException">Always, in this stub.</exception>
-    public static IExperiment Create(GlassExperimentOptions options, ComputeDevice device) => throw new NotImplementedException();
+    /// <summary>The metrics columns of every GLASS experiment (the reference's metrics.csv).</summary>
+    public static IReadOnlyList<string> Columns { get; } =
+        new[] { "step", "loss", "plan_entropy", "gamma", "runtime_sec", "nnz", "sinkhorn_iter", "band_radius", "perm_acc" };
+
+    /// <summary>
+    /// Builds the experiment: generates the data (seed train.seed), initialises the layer (same seed) and Adam.
+    /// Columns: step (1-based count of the step just done), loss (lifted loss before the update), plan_entropy
+    /// H(P̄), gamma γ_t, runtime_sec (wall time of the step), nnz of P̄, sinkhorn_iter (summed over slices),
+    /// band_radius r_t = sqrt(−γ_t log ε) (0 when dense), perm_acc (fraction of rows with argmax_j P̄_ij = π(i)).
+    /// </summary>
+    /// <param name="options">The resolved configuration.</param>
+    /// <param name="device">Where the Sinkhorn forward and the Chebyshev features run (the tape is managed CPU).</param>
+    /// <exception cref="ArgumentException">Neither or both experiment kinds configured, or a value out of range; the message names the key.</exception>
+    public static IExperiment Create(GlassExperimentOptions options, ComputeDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(device);
+        bool manifold = options.S2 is not null || options.Manifold is not null;
+        bool graph = options.Sbm is not null || options.Graph is not null;
+        if (manifold == graph)
+            throw new ArgumentException(manifold
+                ? "Both a manifold (data S², model.manifold) and a graph (data SBM, model.graph) experiment are configured; expected exactly one."
+                : "No experiment configured; expected model.manifold with S² data, or model.graph with SBM data.", nameof(options));
+        GlassValidation.Check(options.Ot);
+        GlassValidation.Check(options.Train);
+        if (manifold)
+        {
+            if (options.S2 is null) throw new ArgumentException("model.manifold is set but data is not an S² section (n, noise_deg, rotation).", nameof(options));
+            if (options.Manifold is null) throw new ArgumentException("S² data is set but model.manifold is missing.", nameof(options));
+            return new ManifoldExperiment(options, device);
+        }
+        if (options.Sbm is null) throw new ArgumentException("model.graph is set but data is not an SBM section (n, blocks, p_in, p_out, rewire_prob, planted_perm).", nameof(options));
+        if (options.Graph is null) throw new ArgumentException("SBM data is set but model.graph is missing.", nameof(options));
+        return new GraphExperiment(options, device);
+    }
+}
+
+/// <summary>The shared training loop of the GLASS experiments.</summary>
+internal abstract class GlassExperimentBase : IExperiment
+{
+    private const string StateFile = "experiment.json";
+    private const string OptimizerFile = "optimizer.bin";
+    private readonly GammaSchedule _schedule;
+    private int _unconvergedSteps;
+    private double _lastLoss = double.NaN;
+
+    protected GlassExperimentBase(GlassExperimentOptions options, ComputeDevice device, GlassLayer layer, double[] x, double[] y, int dim, int[]? truth)
+    {
+        Options = options; Layer = layer; X = x; Y = y; Dim = dim; GroundTruth = truth;
+        layer.Device = device;
+        layer.NonConvergence = NonConvergencePolicy.UseLastIterate;
+        _schedule = GammaSchedule.From(options.Ot, options.Train);
+        Optimizer = Optimizer.Adam(layer.Parameters, new OptimizerOptions { LearningRate = options.Train.Lr });
+    }
+
+    protected GlassExperimentOptions Options { get; }
+    internal GlassLayer Layer { get; }
+    internal Optimizer Optimizer { get; }
+    internal double[] X { get; }
+    internal double[] Y { get; }
+    internal int Dim { get; }
+    internal int[]? GroundTruth { get; }
+
+    public abstract string Kind { get; }
+    public int TotalSteps => Options.Train.Steps;
+    public int CompletedSteps { get; private set; }
+    public IReadOnlyList<string> MetricColumns => GlassExperiments.Columns;
+    /// <summary>Steps whose Sinkhorn solve (any slice) stopped at max_iter.</summary>
+    internal int UnconvergedSteps => _unconvergedSteps;
+
+    public StepMetrics Step()
+    {
+        var sw = Stopwatch.StartNew();
+        int t = CompletedSteps;
+        Layer.Gamma = _schedule.At(t);
+        using var tape = new Tape();
+        var o = Layer.Forward(tape.Constant(X, X.Length / Dim, Dim), tape.Constant(Y, Y.Length / Dim, Dim));
+        tape.Backward(o.Loss);
+        Optimizer.Update();
+        sw.Stop();
+        CompletedSteps++;
+        if (!o.Coupling.Converged) _unconvergedSteps++;
+        _lastLoss = o.Loss.Scalar;
+        var c = o.Coupling;
+        return new StepMetrics(new double[]
+        {
+            CompletedSteps, o.Loss.Scalar, c.Entropy, c.Gamma, sw.Elapsed.TotalSeconds, c.Nnz, c.SinkhornIterations,
+            c.BandRadius, GroundTruth is null ? double.NaN : c.PermutationAccuracy(GroundTruth),
+        });
+    }
+
+    /// <summary>The layer's output at the current parameters and γ of the last completed step, without recording gradients.</summary>
+    internal GlassOutput Peek()
+    {
+        Layer.Gamma = _schedule.At(Math.Max(0, CompletedSteps - 1));
+        using var tape = new Tape();
+        using var _ = tape.NoGrad();
+        return Layer.Forward(tape.Constant(X, X.Length / Dim, Dim), tape.Constant(Y, Y.Length / Dim, Dim));
+    }
+
+    public IReadOnlyDictionary<string, double> Evaluate()
+    {
+        var o = Peek();
+        var c = o.Coupling;
+        var d = new Dictionary<string, double>
+        {
+            ["steps"] = CompletedSteps,
+            ["final_loss"] = o.Loss.Scalar,
+            ["last_step_loss"] = _lastLoss,
+            ["plan_entropy"] = c.Entropy,
+            ["gamma"] = c.Gamma,
+            ["nnz"] = c.Nnz,
+            ["band_radius"] = c.BandRadius,
+            ["sinkhorn_iter"] = c.SinkhornIterations,
+            ["sinkhorn_converged"] = c.Converged ? 1 : 0,
+            ["sinkhorn_unconverged_steps"] = _unconvergedSteps,
+        };
+        if (GroundTruth is not null) d["perm_acc"] = c.PermutationAccuracy(GroundTruth);
+        return d;
+    }
+
+    /// <summary>
+    /// Writes <c>optimizer.bin</c> (parameters + Adam moments + Adam step, <see cref="Optimizer.Save"/>) and
+    /// <c>experiment.json</c> (format, kind, completed steps, unconverged-step count, last loss, and a SHA-256
+    /// fingerprint of the configuration minus exp_name and train.steps, so a run may be extended).
+    /// </summary>
+    public void SaveState(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory.CreateDirectory(directory);
+        Optimizer.Save(Path.Combine(directory, OptimizerFile));
+        var state = new Dictionary<string, object>
+        {
+            ["format"] = "glass-experiment",
+            ["version"] = 1,
+            ["kind"] = Kind,
+            ["completed_steps"] = CompletedSteps,
+            ["unconverged_steps"] = _unconvergedSteps,
+            ["last_loss_bits"] = BitConverter.DoubleToInt64Bits(_lastLoss),
+            ["fingerprint"] = Fingerprint(),
+        };
+        string path = Path.Combine(directory, StateFile), tmp = path + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public void LoadState(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        string path = Path.Combine(directory, StateFile), opt = Path.Combine(directory, OptimizerFile);
+        if (!File.Exists(path)) throw new InvalidDataException($"{path}: checkpoint state file missing.");
+        if (!File.Exists(opt)) throw new InvalidDataException($"{opt}: checkpoint optimiser file missing.");
+        int steps, unconverged;
+        long lastBits;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var r = doc.RootElement;
+            if (r.GetProperty("format").GetString() != "glass-experiment" || r.GetProperty("version").GetInt32() != 1)
+                throw new InvalidDataException($"{path}: not a version-1 GLASS experiment checkpoint.");
+            string kind = r.GetProperty("kind").GetString() ?? "";
+            if (kind != Kind) throw new InvalidDataException($"{path}: checkpoint of a '{kind}' experiment; this one is '{Kind}'.");
+            string fp = r.GetProperty("fingerprint").GetString() ?? "";
+            if (fp != Fingerprint())
+                throw new InvalidDataException($"{path}: the checkpoint belongs to another configuration (data, model, ot or train settings differ); expected fingerprint {Fingerprint()}, found {fp}.");
+            steps = r.GetProperty("completed_steps").GetInt32();
+            unconverged = r.GetProperty("unconverged_steps").GetInt32();
+            lastBits = r.GetProperty("last_loss_bits").GetInt64();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: malformed checkpoint state ({e.Message}).", e);
+        }
+        if (steps < 0) throw new InvalidDataException($"{path}: completed_steps = {steps}; expected ≥ 0.");
+        Optimizer.Load(opt);
+        if (Optimizer.Step != steps)
+            throw new InvalidDataException($"{opt}: optimiser step {Optimizer.Step.ToString(CultureInfo.InvariantCulture)} but {path} says {steps} completed steps; the checkpoint is inconsistent.");
+        CompletedSteps = steps;
+        _unconvergedSteps = unconverged;
+        _lastLoss = BitConverter.Int64BitsToDouble(lastBits);
+    }
+
+    private string Fingerprint()
+    {
+        var o = Options with { ExpName = "", Train = Options.Train with { Steps = 0 } };
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Kind + "|" + o)));
+    }
+
+    public void Dispose() { }
+}
+
+/// <summary>GLASS on an S² pair (Eq. 2 + Eq. 4).</summary>
+internal sealed class ManifoldExperiment : GlassExperimentBase
+{
+    public ManifoldExperiment(GlassExperimentOptions o, ComputeDevice device) : this(o, device, S2Pair.Generate(o.S2!, o.Train.Seed)) { }
+
+    private ManifoldExperiment(GlassExperimentOptions o, ComputeDevice device, S2Pair pair)
+        : base(o, device, GlassLayer.ForSphere(o.Manifold!, o.Ot, o.Train.Slices, o.Train.Seed), pair.X, pair.Y, 3, pair.GroundTruth)
+    {
+        Pair = pair;
+    }
+
+    internal S2Pair Pair { get; }
+    public override string Kind => "manifold";
+}
+
+/// <summary>GLASS on an SBM pair (Eq. 3 + Eq. 5) with the diffusion features of <see cref="GraphFeatures"/>.</summary>
+internal sealed class GraphExperiment : GlassExperimentBase
+{
+    public GraphExperiment(GlassExperimentOptions o, ComputeDevice device) : this(o, device, GraphPair.Sbm(o.Sbm!, o.Train.Seed)) { }
+
+    private GraphExperiment(GlassExperimentOptions o, ComputeDevice device, GraphPair pair)
+        : base(o, device, GlassLayer.ForFeatures(o.Graph!.FeatDim, o.Ot, o.Train.Slices, o.Train.Seed),
+            GraphFeatures.Diffusion(pair.AdjacencyX, o.Graph, o.Train.Seed, device),
+            GraphFeatures.Diffusion(pair.AdjacencyY, o.Graph, o.Train.Seed, device), o.Graph.FeatDim, pair.GroundTruth)
+    {
+        Pair = pair;
+    }
+
+    internal GraphPair Pair { get; }
+    public override string Kind => "graph";
 }
