@@ -20,7 +20,7 @@ internal static class RunCommands
     /// <summary>Exit code of a run stopped by Ctrl-C or SIGTERM (checkpoint written; resume with --resume).</summary>
     public const int InterruptedExitCode = 130;
 
-    public static IEnumerable<Command> Create(CliContext ctx) => new[] { Run(ctx), Sweep(ctx), CompileRuns(ctx), Plot(ctx) };
+    public static IEnumerable<Command> Create(CliContext ctx) => new[] { Run(ctx), Sweep(ctx), CompileRuns(ctx), Plot(ctx), PlotSweep(ctx) };
 
     private static Option<string> DeviceOption() =>
         new("--device") { Description = "auto | cpu | cuda | ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
@@ -165,6 +165,32 @@ internal static class RunCommands
             ctx.Out.Write(RunCompiler.FormatTable(groups));
             int incomplete = runs.Count(r => !r.Complete);
             ctx.Out.WriteLine($"{runs.Count} runs ({incomplete} incomplete, left out of the means) → {outPath}, {groupPath}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command PlotSweep(CliContext ctx)
+    {
+        var logdir = new Option<string>("--logdir") { Description = "Folder holding the sweep's run folders.", DefaultValueFactory = _ => "runs" };
+        var x = new Option<string>("--x") { Description = "Numeric config key on the x axis (e.g. tau, K, chart_radius_deg, n).", Required = true };
+        var metric = new Option<string>("--metric") { Description = "Final metric on the y axis (a metrics.csv column such as loss, or eval_… from summary.json).", DefaultValueFactory = _ => "loss" };
+        var group = new Option<string?>("--group") { Description = "Config key drawing one line per value (e.g. cheby_degree, gate_mode)." };
+        var logX = new Option<bool>("--logx") { Description = "Logarithmic x axis." };
+        var output = new Option<string>("--out") { Description = "PNG to write (the points go beside it as .csv).", Required = true };
+        var cmd = new Command("plot-sweep", "Plot a final metric (mean ± std over seeds) against a config key across a sweep's runs, e.g. loss vs tau (paper 000, Figure 2).")
+        {
+            logdir, x, metric, group, logX, output,
+        };
+        cmd.SetAction(p =>
+        {
+            string xKey = p.GetValue(x)!, m = p.GetValue(metric)!;
+            string? g = p.GetValue(group);
+            var keys = new List<string> { xKey };
+            if (g is not null) keys.Add(g);
+            var runs = RunCompiler.FindRuns(p.GetValue(logdir)!).Select(d => RunCompiler.Read(d, keys)).ToList();
+            var points = SweepPlots.Collect(runs, xKey, m, g);
+            foreach (var f in SweepPlots.Write(points, xKey, m, g, p.GetValue(logX), p.GetValue(output)!)) ctx.Out.WriteLine(f);
             return 0;
         });
         return cmd;

@@ -76,6 +76,25 @@ public class PlotTests
     }
 
     [Test]
+    public void PlotSweep_MeanStdOfAFinalMetricAgainstAConfigKey()
+    {
+        // The fake's final runtime_sec is 1e-6·n and nnz is 3·n, so each point's mean is known exactly.
+        foreach (int n in new[] { 64, 128, 256 }) FakeRun("sw_n" + n, n);
+        string png = Path.Combine(_dir, "sweep", "runtime_vs_key.png");
+        var (code, stdout, err) = GlassCli(null, null, "plot-sweep", "--logdir", Path.Combine(_dir, "runs"), "--x", "n", "--metric", "nnz", "--logx", "--out", png);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(stdout, Does.Contain(png));
+        AssertPng(png);
+        var csv = File.ReadAllLines(Path.ChangeExtension(png, ".csv"));
+        Assert.That(csv[0], Is.EqualTo("group,n,nnz_mean,nnz_std,runs"));
+        Assert.That(csv.Skip(1).Select(l => l.Split(',')[2]), Is.EqualTo(new[] { "192", "384", "768" }));
+
+        var (bad, _, berr) = GlassCli(null, null, "plot-sweep", "--logdir", Path.Combine(_dir, "runs"), "--x", "n", "--metric", "no_such_metric", "--out", png);
+        Assert.That(bad, Is.EqualTo(2));
+        Assert.That(berr, Does.Contain("no_such_metric").And.Contain("nnz"));
+    }
+
+    [Test]
     public void PlotCommand_MissingRunFolder_IsNamed()
     {
         string missing = Path.Combine(_dir, "no_such_run");
