@@ -8,10 +8,13 @@ namespace Glass.Autodiff;
 /// </summary>
 public sealed class Var
 {
-    internal Var(Tape tape, double[] value, int rows, int cols, bool requiresGrad)
+    internal Var(Tape tape, double[] value, int rows, int cols, bool requiresGrad, bool isLeaf = false)
     {
-        Tape = tape; Value = value; Rows = rows; Cols = cols; RequiresGrad = requiresGrad;
+        Tape = tape; Value = value; Rows = rows; Cols = cols; RequiresGrad = requiresGrad; IsLeaf = isLeaf;
     }
+
+    /// <summary>Leaves (constants, parameters) never take gradient buffers from the tape's arena: they outlive it.</summary>
+    internal bool IsLeaf { get; }
 
     /// <summary>The tape that recorded this node.</summary>
     public Tape Tape { get; }
@@ -32,7 +35,19 @@ public sealed class Var
     /// <summary>"rows×cols".</summary>
     public string Shape => Rows.ToString(CultureInfo.InvariantCulture) + "×" + Cols.ToString(CultureInfo.InvariantCulture);
 
-    internal double[] GradBuffer() => Grad ??= new double[Value.Length];
+    /// <summary>The gradient buffer for accumulation (+=): allocated zeroed on first use.</summary>
+    internal double[] GradBuffer() => Grad ??= IsLeaf ? new double[Value.Length] : Tape.Alloc(Value.Length, clear: true);
+
+    /// <summary>
+    /// The gradient buffer for a backward that writes every entry once: when this is the first
+    /// contribution (<paramref name="overwrite"/> = true) the buffer is not zeroed and the caller must
+    /// overwrite all of it; otherwise the caller accumulates (+=).
+    /// </summary>
+    internal double[] GradForWrite(out bool overwrite)
+    {
+        overwrite = Grad is null;
+        return Grad ??= IsLeaf ? new double[Value.Length] : Tape.Alloc(Value.Length, clear: false);
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"Var {Shape}{(RequiresGrad ? " (grad)" : "")}";
@@ -43,12 +58,51 @@ public sealed class Var
 /// closure that captures only what it needs; <see cref="Backward"/> runs the closures in reverse,
 /// accumulating gradients (fan-out adds). The tape owns its nodes; after Backward it is released and
 /// cannot be replayed. Inside <see cref="NoGrad"/> nothing is recorded (inference).
+/// <para>
+/// Buffers: with a <see cref="TapeArena"/> the values and gradients of op results are rented from
+/// the arena and handed back when the tape is disposed, so a training loop that records one tape
+/// per step (<c>using var tape = new Tape(arena)</c>) stops allocating after its first step. Those
+/// buffers are then valid until <see cref="Dispose"/>; copy what must outlive the tape. Leaves
+/// (<see cref="Leaf"/>, <see cref="Constant"/>, parameters) and their gradients never come from the arena.
+/// Without an arena every buffer is a fresh array owned by the garbage collector (nothing is recycled).
+/// </para>
+/// <para>
+/// Device: <see cref="Device"/> chooses where the heavy ops run (see <see cref="Ops.Op"/>). On the
+/// managed CPU backend (the default) everything is <c>double</c>. On an ILGPU accelerator the
+/// heavy ops run forward and backward as float32 kernels; values and gradients keep a host
+/// <c>double[]</c> mirror and each op uploads its operands and downloads its result (an
+/// intermediate design: no device-resident buffers across ops yet).
+/// </para>
 /// </summary>
 public sealed class Tape : IDisposable
 {
     private readonly List<Action> _backward = new();
+    private readonly List<double[]> _rented = new();
     private int _noGrad;
     private bool _released;
+    private bool _disposed;
+
+    /// <summary>A tape on the managed CPU backend; buffers are fresh arrays.</summary>
+    public Tape() : this(null, null) { }
+
+    /// <summary>A tape on the managed CPU backend whose op buffers are rented from <paramref name="arena"/> (returned on <see cref="Dispose"/>).</summary>
+    /// <param name="arena">Buffer pool shared by successive tapes (one live tape at a time), or null.</param>
+    public Tape(TapeArena? arena) : this(null, arena) { }
+
+    /// <summary>A tape whose heavy ops run on <paramref name="device"/> (null = managed CPU).</summary>
+    /// <param name="device">Where the ops run: managed CPU (double) or an ILGPU accelerator (float32 kernels, host mirrors).</param>
+    /// <param name="arena">Optional buffer pool for the host buffers (see the class remarks).</param>
+    public Tape(Kernels.Device.ComputeDevice? device, TapeArena? arena = null)
+    {
+        Device = device ?? Kernels.Device.ComputeDevice.Cpu;
+        Arena = arena;
+    }
+
+    /// <summary>Where the heavy ops of this tape run.</summary>
+    public Kernels.Device.ComputeDevice Device { get; }
+
+    /// <summary>The buffer pool, or null.</summary>
+    public TapeArena? Arena { get; }
 
     /// <summary>True inside a <see cref="NoGrad"/> scope.</summary>
     public bool IsNoGrad => _noGrad > 0;
@@ -70,11 +124,24 @@ public sealed class Tape : IDisposable
             if (!double.IsFinite(value[i]))
                 throw new ArgumentException($"value[{i}] = {value[i].ToString(CultureInfo.InvariantCulture)}; expected a finite number.", nameof(value));
         CheckLive();
-        return new Var(this, value, rows, cols, requiresGrad && !IsNoGrad);
+        return new Var(this, value, rows, cols, requiresGrad && !IsNoGrad, isLeaf: true);
     }
 
     /// <summary>A scalar constant.</summary>
     public Var Scalar(double v) => Constant(new[] { v }, 1, 1);
+
+    /// <summary>
+    /// A host buffer of <paramref name="length"/> doubles for an op value or gradient: from the arena
+    /// when there is one (zeroed only when <paramref name="clear"/>), else a fresh zeroed array.
+    /// </summary>
+    internal double[] Alloc(int length, bool clear)
+    {
+        if (Arena is null || _disposed) return new double[length];
+        var buf = Arena.Rent(length);
+        if (clear) Array.Clear(buf);
+        _rented.Add(buf);
+        return buf;
+    }
 
     /// <summary>Records an op result; <paramref name="backward"/> is kept only if some input needs a gradient.</summary>
     internal Var Record(double[] value, int rows, int cols, bool anyInputRequiresGrad, Action<Var>? backward)
@@ -107,8 +174,16 @@ public sealed class Tape : IDisposable
         return new Scope(this);
     }
 
-    /// <summary>Drops every recorded closure (and the buffers they capture).</summary>
-    public void Dispose() => Release();
+    /// <summary>Drops every recorded closure (and the buffers they capture); with an arena, hands the op buffers back to it.</summary>
+    public void Dispose()
+    {
+        Release();
+        if (_disposed) return;
+        _disposed = true;
+        if (Arena is not null)
+            foreach (var buf in _rented) Arena.Return(buf);
+        _rented.Clear();
+    }
 
     private void Release()
     {
@@ -130,5 +205,48 @@ public sealed class Tape : IDisposable
             _done = true;
             tape._noGrad--;
         }
+    }
+}
+
+/// <summary>
+/// A pool of <c>double[]</c> buffers recycled by exact length between successive tapes
+/// (<see cref="Tape(TapeArena?)"/>): a tape rents its op values and gradients here and returns
+/// them when disposed. Not thread-safe: use one arena per training loop (one live tape at a time).
+/// </summary>
+public sealed class TapeArena
+{
+    private readonly Dictionary<int, Stack<double[]>> _free = new();
+
+    /// <summary>Buffers currently held for reuse.</summary>
+    public int FreeBuffers { get; private set; }
+
+    /// <summary>Doubles currently held for reuse.</summary>
+    public long FreeDoubles { get; private set; }
+
+    internal double[] Rent(int length)
+    {
+        if (_free.TryGetValue(length, out var stack) && stack.Count > 0)
+        {
+            FreeBuffers--;
+            FreeDoubles -= length;
+            return stack.Pop();
+        }
+        return GC.AllocateUninitializedArray<double>(length);
+    }
+
+    internal void Return(double[] buffer)
+    {
+        if (!_free.TryGetValue(buffer.Length, out var stack)) _free[buffer.Length] = stack = new Stack<double[]>();
+        stack.Push(buffer);
+        FreeBuffers++;
+        FreeDoubles += buffer.Length;
+    }
+
+    /// <summary>Drops every pooled buffer (the garbage collector takes them).</summary>
+    public void Clear()
+    {
+        _free.Clear();
+        FreeBuffers = 0;
+        FreeDoubles = 0;
     }
 }
