@@ -219,6 +219,7 @@ public static class Op
     /// <summary>Aᵀ.</summary>
     public static Var Transpose(Var a)
     {
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.Transpose(a);
         int r = a.Rows, c = a.Cols;
         var y = new double[r * c];
         for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) y[j * r + i] = a.Value[i * c + j];
@@ -232,6 +233,7 @@ public static class Op
     /// <summary>Σ of all entries (1×1).</summary>
     public static Var Sum(Var a)
     {
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.Sum(a, null);
         double s = 0;
         foreach (var v in a.Value) s += v;
         return a.Tape.Record(new[] { s }, 1, 1, a.RequiresGrad, o =>
@@ -249,6 +251,7 @@ public static class Op
     public static Var Sum(Var a, int axis)
     {
         if (axis is not (0 or 1)) throw new ArgumentException($"axis = {axis}; expected 0 (down columns) or 1 (along rows).", nameof(axis));
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.Sum(a, axis);
         int r = a.Rows, c = a.Cols;
         var y = new double[axis == 0 ? c : r];
         for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) y[axis == 0 ? j : i] += a.Value[i * c + j];
@@ -262,6 +265,7 @@ public static class Op
     /// <summary>Row-wise log Σ_j exp(a_ij) (rows×1), max-shifted.</summary>
     public static Var LogSumExpRows(Var a)
     {
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.LogSumExpRows(a);
         int r = a.Rows, c = a.Cols;
         var y = new double[r];
         var p = new double[r * c];
@@ -289,6 +293,7 @@ public static class Op
     {
         var tape = TapeOf(x, y);
         if (x.Cols != y.Cols) throw new ArgumentException($"PairwiseSqEuclidean: shapes {x.Shape} and {y.Shape} have different dimensions {x.Cols} ≠ {y.Cols}.");
+        if (tape.Device.IsAccelerated) return DeviceOps.PairwiseSqEuclidean(x, y);
         int n = x.Rows, m = y.Rows, d = x.Cols;
         var D = new double[n * m];
         Parallel.For(0, n, i =>
