@@ -14,11 +14,33 @@ public sealed record ImplicitOptions
     /// <summary>Maximum CG iterations (one iteration = one P·x and one Pᵀ·y product).</summary>
     public int MaxIter { get; init; } = 1000;
 
+    /// <summary>Preconditioner of the CG solve (default <see cref="CgPreconditioner.Auto"/>).</summary>
+    public CgPreconditioner Preconditioner { get; init; } = CgPreconditioner.Auto;
+
+    /// <summary>Half-bandwidth β (in sorted-score order) of the banded Schur preconditioner, ≥ 1.</summary>
+    public int SchurBandwidth { get; init; } = 16;
+
     internal void Validate()
     {
+        Guard.Positive(SchurBandwidth, nameof(SchurBandwidth));
         Guard.Positive(Tol, nameof(Tol));
         Guard.Positive(MaxIter, nameof(MaxIter));
     }
+}
+
+/// <summary>How the implicit backward's CG solve is preconditioned.</summary>
+public enum CgPreconditioner
+{
+    /// <summary>Banded Schur for banded plans, Jacobi for dense ones.</summary>
+    Auto,
+    /// <summary>Jacobi on the full system H: diag(1/r, 1/c).</summary>
+    Jacobi,
+    /// <summary>
+    /// Banded plans only: eliminate the column block exactly and run CG on the row Schur complement
+    /// S = diag(r) − P diag(1/c) Pᵀ, preconditioned by a banded LDLᵀ of S truncated to half-bandwidth
+    /// <see cref="ImplicitOptions.SchurBandwidth"/> in the order of the sorted scores.
+    /// </summary>
+    BandedSchur,
 }
 
 /// <summary>

@@ -220,7 +220,10 @@ public static class SinkhornImplicit
             }
             rhs[i] = acc;
         }
-        var (lambda, it, res, ok) = PlanCg.Solve(new CsrPlan(plan), rhs, options);
+        var csr = new CsrPlan(plan);
+        var (lambda, it, res, ok) = options.Preconditioner == CgPreconditioner.Jacobi
+            ? PlanCg.Solve(csr, rhs, options)
+            : PlanCg.SolveBandedSchur(csr, s, rhs, options);
         var dc = new double[v.Length];
         double invG = 1 / gamma;
         for (int i = 0; i < n; i++)

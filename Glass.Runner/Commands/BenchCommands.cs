@@ -181,9 +181,11 @@ internal static class BenchCommands
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu (forward).", DefaultValueFactory = _ => "cpu" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the N(0,1) scores." };
         var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
+        var precond = new Option<string>("--preconditioner") { Description = "CG preconditioner: schur | jacobi | both (both: each backward after the same forward, side by side).", DefaultValueFactory = _ => "schur" };
+        var schurBw = new Option<int>("--schur-bandwidth") { Description = "Half-bandwidth β of the banded Schur preconditioner.", DefaultValueFactory = _ => 16 };
         var cmd = new Command("sinkhorn-grad", "Banded Sinkhorn forward vs its implicit backward (∂⟨P,C⟩/∂s, ∂/∂t by CG on the band).")
         {
-            n, gamma, bandEps, rankCap, tol, maxIter, repeats, device, seed, json,
+            n, gamma, bandEps, rankCap, tol, maxIter, repeats, device, seed, json, precond, schurBw,
         };
         cmd.SetAction(p =>
         {
@@ -196,31 +198,52 @@ internal static class BenchCommands
             var opt = new SinkhornOptions { Gamma = p.GetValue(gamma), Tol = p.GetValue(tol), MaxIter = p.GetValue(maxIter) };
             var band = new BandOptions { BandEps = p.GetValue(bandEps), RankCap = p.GetValue(rankCap) };
             using var dev = ComputeDevice.Open(p.GetValue(device)!);
+            string pc = p.GetValue(precond)!.Trim().ToLowerInvariant();
+            var kinds = pc switch
+            {
+                "schur" => new[] { Glass.Autodiff.Implicit.CgPreconditioner.BandedSchur },
+                "jacobi" => new[] { Glass.Autodiff.Implicit.CgPreconditioner.Jacobi },
+                "both" => new[] { Glass.Autodiff.Implicit.CgPreconditioner.Jacobi, Glass.Autodiff.Implicit.CgPreconditioner.BandedSchur },
+                _ => throw new ArgumentException($"--preconditioner = '{pc}'; expected schur, jacobi or both."),
+            };
+            int beta = p.GetValue(schurBw);
+            if (beta < 1) throw new ArgumentException($"--schur-bandwidth = {beta}; expected ≥ 1.");
             var fw = new List<double>();
-            var bw = new List<double>();
+            var bw = kinds.Select(_ => new List<double>()).ToArray();
+            var gs = new Glass.Autodiff.Implicit.BandedImplicitGradient?[kinds.Length];
             BandedSinkhornResult? r = null;
-            Glass.Autodiff.Implicit.BandedImplicitGradient? g = null;
             for (int k = 0; k < reps; k++)
             {
                 var sw = Stopwatch.StartNew();
                 r = BandedSinkhorn.Solve(dev, s, t, null, null, opt, band);
                 fw.Add(sw.Elapsed.TotalSeconds);
-                sw.Restart();
-                g = Glass.Autodiff.Implicit.SinkhornImplicit.BandedTransportCostBackward(r.Plan, s, t, opt.Gamma, null, null);
-                bw.Add(sw.Elapsed.TotalSeconds);
-                Console.Error.WriteLine($"  repeat {k + 1}/{reps}: forward {fw[^1]:F3} s, backward {bw[^1]:F3} s");
-            }
-            double f = Median(fw), b = Median(bw);
-            if (p.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                for (int q = 0; q < kinds.Length; q++)
                 {
-                    ["n"] = size, ["device"] = dev.ShortName, ["gamma"] = opt.Gamma, ["nnz"] = r!.Nnz, ["forward_seconds"] = f,
-                    ["backward_seconds"] = b, ["ratio"] = b / f, ["forward_iterations"] = r.Iterations, ["converged"] = r.Converged,
-                    ["cg_iterations"] = g!.CgIterations, ["cg_residual"] = g.CgResidual, ["cg_converged"] = g.Converged,
-                }));
-            else
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"n {size}, γ {opt.Gamma:G4}, nnz {r!.Nnz:N0}: forward {f:F3} s ({r.Iterations} iterations, converged {r.Converged}), backward {b:F3} s (CG {g!.CgIterations} iterations, residual {g.CgResidual:E1}), backward/forward = {b / f:F2}"));
+                    sw.Restart();
+                    gs[q] = Glass.Autodiff.Implicit.SinkhornImplicit.BandedTransportCostBackward(r.Plan, s, t, opt.Gamma, null, null,
+                        new Glass.Autodiff.Implicit.ImplicitOptions { Preconditioner = kinds[q], SchurBandwidth = beta });
+                    bw[q].Add(sw.Elapsed.TotalSeconds);
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  repeat {k + 1}/{reps}: forward {fw[^1]:F3} s, backward ({kinds[q]}) {bw[q][^1]:F3} s, CG {gs[q]!.CgIterations} steps, residual {gs[q]!.CgResidual:E1}"));
+                }
+            }
+            double f = Median(fw);
+            for (int q = 0; q < kinds.Length; q++)
+            {
+                double b = Median(bw[q]);
+                var g = gs[q]!;
+                if (p.GetValue(json))
+                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                    {
+                        ["n"] = size, ["device"] = dev.ShortName, ["gamma"] = opt.Gamma, ["nnz"] = r!.Nnz, ["forward_seconds"] = f,
+                        ["backward_seconds"] = b, ["ratio"] = b / f, ["forward_iterations"] = r.Iterations, ["converged"] = r.Converged,
+                        ["preconditioner"] = kinds[q].ToString(), ["schur_bandwidth"] = beta,
+                        ["cg_iterations"] = g.CgIterations, ["cg_residual"] = g.CgResidual, ["cg_converged"] = g.Converged,
+                    }));
+                else
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"n {size}, γ {opt.Gamma:G4}, nnz {r!.Nnz:N0}: forward {f:F3} s ({r.Iterations} iterations, converged {r.Converged}), backward [{kinds[q]}] {b:F3} s (CG {g.CgIterations} iterations, residual {g.CgResidual:E1}, converged {g.Converged}), backward/forward = {b / f:F2}"));
+            }
             return 0;
         });
         return cmd;
