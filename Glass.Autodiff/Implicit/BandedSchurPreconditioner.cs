@@ -22,7 +22,7 @@ internal sealed class BandedSchurPreconditioner
     private readonly double[] _d;
     private readonly double[] _work;
 
-    /// <summary>Builds M from the plan (CSR, original order), its column sums c and the row scores s (which fix the order).</summary>
+    /// <summary>Builds M from the plan (CSR, original order), its column sums c and the row scores s (which fix the order); O(n·β·nnz/n + n·β²).</summary>
     public BandedSchurPreconditioner(CsrPlanData plan, double[] c, double[] s, int beta)
     {
         int n = plan.Rows;
@@ -32,51 +32,43 @@ internal sealed class BandedSchurPreconditioner
         for (int i = 0; i < n; i++) _order[i] = i;
         var keys = (double[])s.Clone();
         Array.Sort(keys, _order);
-        var pos = new int[n];
-        for (int p = 0; p < n; p++) pos[_order[p]] = p;
 
-        // Column lists in increasing sorted row position (CSC built by sweeping rows in sorted order).
-        int m = plan.Cols, nnz = plan.RowPtr[n];
-        var colPtr = new int[m + 1];
-        for (int k = 0; k < nnz; k++) colPtr[plan.ColIdx[k] + 1]++;
-        for (int j = 0; j < m; j++) colPtr[j + 1] += colPtr[j];
-        var next = (int[])colPtr.Clone();
-        var rowPos = new int[nnz];
-        var val = new double[nnz];
-        for (int p = 0; p < n; p++)
-        {
-            int i = _order[p];
-            for (int k = plan.RowPtr[i]; k < plan.RowPtr[i + 1]; k++)
-            {
-                int e = next[plan.ColIdx[k]]++;
-                rowPos[e] = p;
-                val[e] = plan.Values[k];
-            }
-        }
-
-        // Truncated Laplacian in sorted order: off-diagonals −W_pq for 0 < p − q ≤ β; diagonal Σ_q W_pq over kept q.
+        // Truncated Laplacian in sorted order: off-diagonals −W_pq for 0 < p − q ≤ β, W_pq = Σ_j P_pj P_qj / c_j
+        // (row p scattered into a per-thread dense scratch, each earlier row q gathered against it; rows in parallel);
+        // diagonal Σ_q W_pq over the kept q.
+        int m = plan.Cols;
+        var cinv = new double[m];
+        for (int j = 0; j < m; j++) cinv[j] = c[j] > 0 ? 1 / c[j] : 0;
         var band = new double[(long)n * beta];   // band[p·β + k] = M_{p, p−k−1}
-        var diag = new double[n];
-        for (int j = 0; j < m; j++)
+        var rp = plan.RowPtr; var ci = plan.ColIdx; var pv = plan.Values;
+        int blocks = Math.Min(n, Environment.ProcessorCount * 8);
+        int per = (n + blocks - 1) / blocks;
+        Parallel.For(0, blocks, () => new double[m], (blk, _, scratch) =>
         {
-            if (!(c[j] > 0)) continue;
-            double inv = 1 / c[j];
-            for (int e = colPtr[j]; e < colPtr[j + 1]; e++)
+            int p1 = Math.Min(n, (blk + 1) * per);
+            for (int p = blk * per; p < p1; p++)
             {
-                int p = rowPos[e];
-                double vp = val[e] * inv;
-                for (int f = e - 1; f >= colPtr[j]; f--)
+                int i = _order[p];
+                for (int k = rp[i]; k < rp[i + 1]; k++) scratch[ci[k]] = pv[k] * cinv[ci[k]];
+                for (int q = Math.Max(0, p - beta); q < p; q++)
                 {
-                    int q = rowPos[f];
-                    int k = p - q - 1;
-                    if (k >= beta) break;
-                    double w = vp * val[f];
-                    band[(long)p * beta + k] -= w;
-                    diag[p] += w;
-                    diag[q] += w;
+                    int iq = _order[q];
+                    double w = 0;
+                    for (int k = rp[iq]; k < rp[iq + 1]; k++) w += pv[k] * scratch[ci[k]];
+                    band[(long)p * beta + (p - q - 1)] = -w;
                 }
+                for (int k = rp[i]; k < rp[i + 1]; k++) scratch[ci[k]] = 0;
             }
-        }
+            return scratch;
+        }, _ => { });
+        var diag = new double[n];
+        for (int p = 0; p < n; p++)
+            for (int q = Math.Max(0, p - beta); q < p; q++)
+            {
+                double w = -band[(long)p * beta + (p - q - 1)];
+                diag[p] += w;
+                diag[q] += w;
+            }
         double mean = 0;
         for (int p = 0; p < n; p++) mean += diag[p];
         mean = Math.Max(mean / n, double.Epsilon);

@@ -17,12 +17,16 @@ public sealed record ImplicitOptions
     /// <summary>Preconditioner of the CG solve (default <see cref="CgPreconditioner.Auto"/>).</summary>
     public CgPreconditioner Preconditioner { get; init; } = CgPreconditioner.Auto;
 
-    /// <summary>Half-bandwidth β (in sorted-score order) of the banded Schur preconditioner, ≥ 1.</summary>
-    public int SchurBandwidth { get; init; } = 16;
+    /// <summary>
+    /// Half-bandwidth β (in sorted-score order) of the banded Schur preconditioner; 0 (default) =
+    /// automatic, β = clamp(2·nnz/n, 16, 64): about the reach of a row's band in the row graph.
+    /// </summary>
+    public int SchurBandwidth { get; init; }
 
     internal void Validate()
     {
-        Guard.Positive(SchurBandwidth, nameof(SchurBandwidth));
+        if (SchurBandwidth < 0)
+            throw new ArgumentException($"SchurBandwidth = {SchurBandwidth}; expected 0 (automatic) or a half-bandwidth ≥ 1.", nameof(SchurBandwidth));
         Guard.Positive(Tol, nameof(Tol));
         Guard.Positive(MaxIter, nameof(MaxIter));
     }

@@ -249,7 +249,9 @@ internal static class PlanCg
             for (int i = 0; i < n; i++) y[i] = r[i] * x[i] - y[i];
         }
 
-        var pre = new BandedSchurPreconditioner(plan.Data, c, s, options.SchurBandwidth);
+        long nnz = plan.Data.RowPtr[n];
+        int bandwidth = options.SchurBandwidth > 0 ? options.SchurBandwidth : (int)Math.Clamp(2 * nnz / Math.Max(1, n), 16, 64);
+        var pre = new BandedSchurPreconditioner(plan.Data, c, s, bandwidth);
         var x = new double[n];
         var z = new double[n];
         pre.Apply(res, z);

@@ -182,7 +182,7 @@ internal static class BenchCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the N(0,1) scores." };
         var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
         var precond = new Option<string>("--preconditioner") { Description = "CG preconditioner: schur | jacobi | both (both: each backward after the same forward, side by side).", DefaultValueFactory = _ => "schur" };
-        var schurBw = new Option<int>("--schur-bandwidth") { Description = "Half-bandwidth β of the banded Schur preconditioner.", DefaultValueFactory = _ => 16 };
+        var schurBw = new Option<int>("--schur-bandwidth") { Description = "Half-bandwidth β of the banded Schur preconditioner (0 = automatic).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("sinkhorn-grad", "Banded Sinkhorn forward vs its implicit backward (∂⟨P,C⟩/∂s, ∂/∂t by CG on the band).")
         {
             n, gamma, bandEps, rankCap, tol, maxIter, repeats, device, seed, json, precond, schurBw,
@@ -207,7 +207,7 @@ internal static class BenchCommands
                 _ => throw new ArgumentException($"--preconditioner = '{pc}'; expected schur, jacobi or both."),
             };
             int beta = p.GetValue(schurBw);
-            if (beta < 1) throw new ArgumentException($"--schur-bandwidth = {beta}; expected ≥ 1.");
+            if (beta < 0) throw new ArgumentException($"--schur-bandwidth = {beta}; expected 0 (automatic) or ≥ 1.");
             var fw = new List<double>();
             var bw = kinds.Select(_ => new List<double>()).ToArray();
             var gs = new Glass.Autodiff.Implicit.BandedImplicitGradient?[kinds.Length];
