@@ -8,7 +8,7 @@ namespace Glass.Autodiff.Implicit;
 /// </summary>
 public sealed record ImplicitOptions
 {
-    /// <summary>Relative residual tolerance of the (Jacobi-preconditioned) CG solve, &gt; 0.</summary>
+    /// <summary>Relative residual tolerance of the CG solve (‖Hλ − rhs‖ ≤ Tol·‖rhs‖ on the full system, whichever preconditioner), &gt; 0.</summary>
     public double Tol { get; init; } = 1e-10;
 
     /// <summary>Maximum CG iterations (one iteration = one P·x and one Pᵀ·y product).</summary>
