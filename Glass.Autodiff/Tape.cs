@@ -1,25 +1,48 @@
 using System.Globalization;
+using ILGPU;
+using ILGPU.Runtime;
+using DeviceBuffer = ILGPU.Runtime.MemoryBuffer1D<float, ILGPU.Stride1D.Dense>;
 
 namespace Glass.Autodiff;
 
 /// <summary>
-/// A node of the tape: a rows×cols matrix value (row-major, double — the managed CPU path) and,
-/// when it requires a gradient, its accumulated gradient ∂loss/∂value of the same shape.
+/// A node of the tape: a rows×cols matrix value (row-major) and, when it requires a gradient, its
+/// accumulated gradient ∂loss/∂value of the same shape. On the managed CPU path both are host
+/// <c>double[]</c>. On a device tape (<see cref="Tape.Device"/> accelerated) op results and their
+/// gradients live in float32 device buffers; <see cref="Value"/> and <see cref="Grad"/> are host
+/// mirrors downloaded on first read (valid until the tape is disposed).
 /// </summary>
 public sealed class Var
 {
+    private double[]? _value;
+    private double[]? _grad;
+
     internal Var(Tape tape, double[] value, int rows, int cols, bool requiresGrad, bool isLeaf = false)
     {
-        Tape = tape; Value = value; Rows = rows; Cols = cols; RequiresGrad = requiresGrad; IsLeaf = isLeaf;
+        Tape = tape; _value = value; Rows = rows; Cols = cols; RequiresGrad = requiresGrad; IsLeaf = isLeaf;
+    }
+
+    internal Var(Tape tape, DeviceBuffer value, int rows, int cols, bool requiresGrad)
+    {
+        Tape = tape; DeviceValue = value; Rows = rows; Cols = cols; RequiresGrad = requiresGrad;
     }
 
     /// <summary>Leaves (constants, parameters) never take gradient buffers from the tape's arena: they outlive it.</summary>
     internal bool IsLeaf { get; }
 
+    /// <summary>The value on the tape's accelerator (null until a device op needs it or when the op ran on the host).</summary>
+    internal DeviceBuffer? DeviceValue { get; set; }
+
+    /// <summary>The gradient on the accelerator, when a device op has written or read it.</summary>
+    internal DeviceBuffer? DeviceGrad { get; set; }
+
+    /// <summary>Where the current gradient is: nowhere yet, host, device, or both (equal).</summary>
+    internal GradPlace GradState { get; set; }
+
     /// <summary>The tape that recorded this node.</summary>
     public Tape Tape { get; }
-    /// <summary>Values, row-major, length Rows·Cols.</summary>
-    public double[] Value { get; }
+    /// <summary>Values, row-major, length Rows·Cols (on a device tape: downloaded on first read).</summary>
+    public double[] Value => _value ??= Tape.DownloadValue(this);
     /// <summary>Rows.</summary>
     public int Rows { get; }
     /// <summary>Columns.</summary>
@@ -27,30 +50,71 @@ public sealed class Var
     /// <summary>Whether gradients flow into this node.</summary>
     public bool RequiresGrad { get; }
     /// <summary>∂loss/∂value after <see cref="Tape.Backward"/>; null if not reached or not required.</summary>
-    public double[]? Grad { get; internal set; }
+    public double[]? Grad
+    {
+        get { SyncGradToHost(); return _grad; }
+        internal set { _grad = value; GradState = value is null ? GradPlace.None : GradPlace.Host; }
+    }
     /// <summary>Rows·Cols.</summary>
-    public int Length => Value.Length;
+    public int Length => Rows * Cols;
     /// <summary>The value of a 1×1 node.</summary>
     public double Scalar => Length == 1 ? Value[0] : throw new InvalidOperationException($"Scalar of a {Shape} node; expected 1×1.");
     /// <summary>"rows×cols".</summary>
     public string Shape => Rows.ToString(CultureInfo.InvariantCulture) + "×" + Cols.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The gradient buffer for accumulation (+=): allocated zeroed on first use.</summary>
-    internal double[] GradBuffer() => Grad ??= IsLeaf ? new double[Value.Length] : Tape.Alloc(Value.Length, clear: true);
+    /// <summary>True once some op has contributed to the gradient (host or device).</summary>
+    internal bool HasGrad => GradState != GradPlace.None;
+
+    /// <summary>The host value if it is already materialised (no download).</summary>
+    internal double[]? HostValueOrNull => _value;
+
+    /// <summary>The gradient buffer for accumulation (+=) on the host: allocated zeroed on first use.</summary>
+    internal double[] GradBuffer()
+    {
+        SyncGradToHost();
+        _grad ??= IsLeaf ? new double[Length] : Tape.Alloc(Length, clear: true);
+        GradState = GradPlace.Host;
+        return _grad;
+    }
 
     /// <summary>
-    /// The gradient buffer for a backward that writes every entry once: when this is the first
+    /// The host gradient buffer for a backward that writes every entry once: when this is the first
     /// contribution (<paramref name="overwrite"/> = true) the buffer is not zeroed and the caller must
     /// overwrite all of it; otherwise the caller accumulates (+=).
     /// </summary>
     internal double[] GradForWrite(out bool overwrite)
     {
-        overwrite = Grad is null;
-        return Grad ??= IsLeaf ? new double[Value.Length] : Tape.Alloc(Value.Length, clear: false);
+        SyncGradToHost();
+        overwrite = _grad is null;
+        _grad ??= IsLeaf ? new double[Length] : Tape.Alloc(Length, clear: false);
+        GradState = GradPlace.Host;
+        return _grad;
+    }
+
+    /// <summary>Downloads a device-only gradient into the host mirror (both are then equal).</summary>
+    internal void SyncGradToHost()
+    {
+        if (GradState != GradPlace.Device) return;
+        _grad ??= IsLeaf ? new double[Length] : Tape.Alloc(Length, clear: false);
+        Tape.Download(DeviceGrad!, _grad);
+        GradState = GradPlace.Both;
     }
 
     /// <inheritdoc />
     public override string ToString() => $"Var {Shape}{(RequiresGrad ? " (grad)" : "")}";
+}
+
+/// <summary>Where a node's gradient currently lives.</summary>
+internal enum GradPlace
+{
+    /// <summary>No contribution yet.</summary>
+    None,
+    /// <summary>Host array is current (device copy, if any, is stale).</summary>
+    Host,
+    /// <summary>Device buffer is current (host array, if any, is stale).</summary>
+    Device,
+    /// <summary>Both hold the same values.</summary>
+    Both,
 }
 
 /// <summary>
@@ -68,16 +132,21 @@ public sealed class Var
 /// </para>
 /// <para>
 /// Device: <see cref="Device"/> chooses where the heavy ops run (see <see cref="Ops.Op"/>). On the
-/// managed CPU backend (the default) everything is <c>double</c>. On an ILGPU accelerator the
-/// heavy ops run forward and backward as float32 kernels; values and gradients keep a host
-/// <c>double[]</c> mirror and each op uploads its operands and downloads its result (an
-/// intermediate design: no device-resident buffers across ops yet).
+/// managed CPU backend (the default) everything is <c>double</c>. On an ILGPU accelerator the heavy
+/// ops run forward and backward as float32 kernels on device buffers owned by the tape: results and
+/// their gradients stay on the device, host inputs are uploaded once per node, and
+/// <see cref="Var.Value"/>/<see cref="Var.Grad"/> are host mirrors downloaded when read. Host-only
+/// ops (gather, slice, concat, soft sort/rank, Sinkhorn) read those mirrors and accumulate their
+/// gradients on the host; a gradient crosses over only when an op on the other side contributes.
+/// <see cref="Dispose"/> downloads the leaves' gradients and frees the device buffers.
 /// </para>
 /// </summary>
 public sealed class Tape : IDisposable
 {
     private readonly List<Action> _backward = new();
     private readonly List<double[]> _rented = new();
+    private readonly List<DeviceBuffer> _deviceBuffers = new();
+    private readonly List<Var> _deviceLeaves = new();
     private int _noGrad;
     private bool _released;
     private bool _disposed;
@@ -143,13 +212,72 @@ public sealed class Tape : IDisposable
         return buf;
     }
 
+    /// <summary>A float32 buffer of <paramref name="length"/> entries on the tape's accelerator, owned by the tape (freed on <see cref="Dispose"/>).</summary>
+    internal DeviceBuffer DeviceAlloc(long length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var buf = Device.RequireAccelerator().Allocate1D<float>(Math.Max(1, length));
+        _deviceBuffers.Add(buf);
+        return buf;
+    }
+
+    /// <summary>The node's value on the accelerator, uploading (and caching) the host value on first use.</summary>
+    internal DeviceBuffer DeviceValueOf(Var v)
+    {
+        if (v.DeviceValue is not null) return v.DeviceValue;
+        var buf = DeviceAlloc(v.Length);
+        Upload(v.Value, buf);
+        v.DeviceValue = buf;
+        if (v.IsLeaf && v.RequiresGrad) _deviceLeaves.Add(v);
+        return buf;
+    }
+
+    /// <summary>Registers a leaf whose gradient a device op writes, so <see cref="Dispose"/> brings it to the host first.</summary>
+    internal void TrackDeviceLeaf(Var v)
+    {
+        if (v.IsLeaf && !_deviceLeaves.Contains(v)) _deviceLeaves.Add(v);
+    }
+
+    internal void Upload(double[] host, DeviceBuffer buf)
+    {
+        var single = new float[host.Length];
+        for (int k = 0; k < host.Length; k++) single[k] = (float)host[k];
+        buf.View.SubView(0, host.Length).CopyFromCPU(single);
+    }
+
+    internal void Download(DeviceBuffer buf, double[] host)
+    {
+        if (_disposed) throw new InvalidOperationException("This node's data lived on the device and its tape was disposed; read values and gradients before disposing the tape.");
+        Device.RequireAccelerator().Synchronize();
+        var single = new float[host.Length];
+        buf.View.SubView(0, host.Length).CopyToCPU(single);
+        for (int k = 0; k < host.Length; k++) host[k] = single[k];
+    }
+
+    internal double[] DownloadValue(Var v)
+    {
+        var host = v.IsLeaf ? new double[v.Length] : Alloc(v.Length, clear: false);
+        Download(v.DeviceValue ?? throw new InvalidOperationException("Var has neither a host nor a device value."), host);
+        return host;
+    }
+
+    /// <summary>Records an op result that lives on the accelerator.</summary>
+    internal Var RecordDevice(DeviceBuffer value, int rows, int cols, bool anyInputRequiresGrad, Action<Var>? backward)
+    {
+        CheckLive();
+        bool rg = anyInputRequiresGrad && !IsNoGrad && backward is not null;
+        var v = new Var(this, value, rows, cols, rg);
+        if (rg) _backward.Add(() => { if (v.HasGrad) backward!(v); });
+        return v;
+    }
+
     /// <summary>Records an op result; <paramref name="backward"/> is kept only if some input needs a gradient.</summary>
     internal Var Record(double[] value, int rows, int cols, bool anyInputRequiresGrad, Action<Var>? backward)
     {
         CheckLive();
         bool rg = anyInputRequiresGrad && !IsNoGrad && backward is not null;
         var v = new Var(this, value, rows, cols, rg);
-        if (rg) _backward.Add(() => { if (v.Grad is not null) backward!(v); });
+        if (rg) _backward.Add(() => { if (v.HasGrad) backward!(v); });
         return v;
     }
 
@@ -174,12 +302,21 @@ public sealed class Tape : IDisposable
         return new Scope(this);
     }
 
-    /// <summary>Drops every recorded closure (and the buffers they capture); with an arena, hands the op buffers back to it.</summary>
+    /// <summary>
+    /// Drops every recorded closure (and the buffers they capture); with an arena, hands the op buffers
+    /// back to it; on a device tape, downloads the leaves' gradients and frees the device buffers
+    /// (device-only values and gradients of op results can no longer be read).
+    /// </summary>
     public void Dispose()
     {
         Release();
         if (_disposed) return;
+        // Leaves' gradients (what optimisers read) come to the host before the device buffers go.
+        foreach (var leaf in _deviceLeaves) leaf.SyncGradToHost();
+        _deviceLeaves.Clear();
         _disposed = true;
+        foreach (var buf in _deviceBuffers) buf.Dispose();
+        _deviceBuffers.Clear();
         if (Arena is not null)
             foreach (var buf in _rented) Arena.Return(buf);
         _rented.Clear();

@@ -10,10 +10,11 @@ namespace Glass.Autodiff.Ops;
 /// <summary>
 /// The tape's heavy ops on an ILGPU accelerator (<see cref="Tape.Device"/> accelerated): forward and
 /// backward run as float32 kernels (<see cref="TensorOps"/>, <see cref="MatMulOps"/>, <see cref="GeometryOps"/>,
-/// each loaded once per device). Intermediate design: every <see cref="Var"/> keeps its host
-/// <c>double[]</c> mirror; an op uploads its operands (and the gradient it accumulates into), runs its
-/// kernels and downloads the result, so each op pays its transfers. Device-resident values with
-/// lazy host mirrors are the next step.
+/// each loaded once per device). Values and gradients of op results stay in device buffers owned by
+/// the tape; a host input (leaf, or the result of a host-only op) is uploaded once and cached on its
+/// node; host mirrors are downloaded only when read (<see cref="Var.Value"/>, <see cref="Var.Grad"/>,
+/// or a host-only op such as gather or soft rank consuming the node). Gradients move between host and
+/// device only when an op on the other side contributes to them.
 /// </summary>
 internal static class DeviceOps
 {
@@ -23,62 +24,84 @@ internal static class DeviceOps
     private static UnaryCode Code(UnaryKind k) => Enum.Parse<UnaryCode>(k.ToString());
     private static BinaryCode Code(BinaryKind k) => Enum.Parse<BinaryCode>(k.ToString());
 
-    /// <summary>Device buffers of one op call; disposed together.</summary>
+    /// <summary>Kernels and scratch buffers of one op call (scratch freed at the end; node buffers belong to the tape).</summary>
     private sealed class Scope : IDisposable
     {
-        private readonly List<IDisposable> _owned = new();
+        private readonly List<IDisposable> _scratch = new();
 
-        public Scope(ComputeDevice device)
+        public Scope(Tape tape)
         {
-            Acc = device.RequireAccelerator();
-            Tensor = device.GetKernels(a => new TensorOps(a));
-            Device = device;
+            T = tape;
+            Acc = tape.Device.RequireAccelerator();
+            Tensor = tape.Device.GetKernels(a => new TensorOps(a));
         }
 
+        public Tape T { get; }
         public Accelerator Acc { get; }
         public TensorOps Tensor { get; }
-        public ComputeDevice Device { get; }
-        public MatMulOps Gemm => Device.GetKernels(a => new MatMulOps(a));
-        public GeometryOps Geometry => Device.GetKernels(a => new GeometryOps(a));
+        public MatMulOps Gemm => T.Device.GetKernels(a => new MatMulOps(a));
+        public GeometryOps Geometry => T.Device.GetKernels(a => new GeometryOps(a));
 
-        public ArrayView<float> Up(double[] host) => Own(HostBuffers.Upload(Acc, host)).View;
+        /// <summary>The node's value on the device (uploaded once if it was a host value).</summary>
+        public ArrayView<float> Val(Var v) => T.DeviceValueOf(v).View;
+
+        /// <summary>An int array uploaded for this call.</summary>
         public ArrayView<int> Up(int[] host) => Own(Acc.Allocate1D(host)).View;
-        public ArrayView<float> New(long length) => Own(HostBuffers.Allocate(Acc, Math.Max(1, length))).View;
 
-        /// <summary>The buffer a gradient kernel writes: the current gradient uploaded (accumulate) or a fresh one (overwrite).</summary>
-        public (ArrayView<float> View, bool Accumulate) GradIn(Var v) =>
-            v.Grad is null ? (New(v.Length), false) : (Up(v.Grad), true);
+        /// <summary>A host double array uploaded (as float) for this call.</summary>
+        public ArrayView<float> Up(double[] host) => Own(HostBuffers.Upload(Acc, host)).View;
 
-        /// <summary>Copies a device result into <paramref name="host"/> (widened to double).</summary>
-        public void Down(ArrayView<float> view, double[] host)
+        /// <summary>Scratch of <paramref name="length"/> floats for this call.</summary>
+        public ArrayView<float> Scratch(long length) => Own(HostBuffers.Allocate(Acc, Math.Max(1, length))).View;
+
+        /// <summary>A new node buffer (owned by the tape).</summary>
+        public MemoryBuffer1D<float, Stride1D.Dense> Output(long length) => T.DeviceAlloc(length);
+
+        /// <summary>The upstream gradient of <paramref name="o"/> on the device (uploaded if it was accumulated on the host).</summary>
+        public ArrayView<float> GradRead(Var o)
         {
-            Acc.Synchronize();
-            var single = new float[host.Length];
-            view.SubView(0, host.Length).CopyToCPU(single);
-            for (int k = 0; k < host.Length; k++) host[k] = single[k];
+            if (o.GradState == GradPlace.Host)
+            {
+                o.DeviceGrad ??= T.DeviceAlloc(o.Length);
+                T.Upload(o.Grad!, o.DeviceGrad);
+                o.GradState = GradPlace.Both;
+            }
+            return o.DeviceGrad!.View;
         }
 
-        /// <summary>Writes the gradient kernel's output back into v's host gradient (which it already includes when accumulating).</summary>
-        public void GradOut(Var v, ArrayView<float> view) => Down(view, v.GradForWrite(out _));
-
-        private T Own<T>(T buffer) where T : IDisposable
+        /// <summary>The device gradient buffer a kernel writes into: accumulate onto the current gradient, or overwrite when there is none.</summary>
+        public (ArrayView<float> View, bool Accumulate) GradIn(Var v)
         {
-            _owned.Add(buffer);
+            bool acc = v.GradState != GradPlace.None;
+            if (v.GradState == GradPlace.Host)
+            {
+                v.DeviceGrad ??= T.DeviceAlloc(v.Length);
+                T.Upload(v.Grad!, v.DeviceGrad);
+            }
+            else v.DeviceGrad ??= T.DeviceAlloc(v.Length);
+            return (v.DeviceGrad.View, acc);
+        }
+
+        /// <summary>Marks the device gradient as the current one after a kernel wrote it.</summary>
+        public void GradDone(Var v)
+        {
+            v.GradState = GradPlace.Device;
+            T.TrackDeviceLeaf(v);
+        }
+
+        private T2 Own<T2>(T2 buffer) where T2 : IDisposable
+        {
+            _scratch.Add(buffer);
             return buffer;
         }
 
         public void Dispose()
         {
-            foreach (var b in _owned) b.Dispose();
-            _owned.Clear();
+            if (_scratch.Count == 0) return;
+            Acc.Synchronize();
+            foreach (var b in _scratch) b.Dispose();
+            _scratch.Clear();
         }
-    }
-
-    private static double[] Result(Tape tape, Scope d, ArrayView<float> y, int length)
-    {
-        var host = tape.Alloc(length, clear: false);
-        d.Down(y, host);
-        return host;
     }
 
     public static Var Unary(Var a, UnaryKind kind, double param)
@@ -86,19 +109,15 @@ internal static class DeviceOps
         var tape = a.Tape;
         var code = Code(kind);
         float p = (float)param;
-        double[] y;
-        using (var d = new Scope(tape.Device))
+        using var d = new Scope(tape);
+        var y = d.Output(a.Length);
+        d.Tensor.Unary(d.Val(a), y.View, a.Length, code, p);
+        return tape.RecordDevice(y, a.Rows, a.Cols, a.RequiresGrad, o =>
         {
-            var yv = d.New(a.Length);
-            d.Tensor.Unary(d.Up(a.Value), yv, a.Length, code, p);
-            y = Result(tape, d, yv, a.Length);
-        }
-        return tape.Record(y, a.Rows, a.Cols, a.RequiresGrad, o =>
-        {
-            using var d = new Scope(tape.Device);
+            using var d = new Scope(tape);
             var (ga, acc) = d.GradIn(a);
-            d.Tensor.UnaryBackward(d.Up(a.Value), d.Up(y), d.Up(o.Grad!), ga, a.Length, code, p, acc);
-            d.GradOut(a, ga);
+            d.Tensor.UnaryBackward(d.Val(a), d.Val(o), d.GradRead(o), ga, a.Length, code, p, acc);
+            d.GradDone(a);
         });
     }
 
@@ -108,25 +127,21 @@ internal static class DeviceOps
         int rows = Math.Max(a.Rows, b.Rows), cols = Math.Max(a.Cols, b.Cols);
         var shape = new BroadcastShape(rows, cols, a.Rows, a.Cols, b.Rows, b.Cols);
         var code = Code(kind);
-        double[] y;
-        using (var d = new Scope(tape.Device))
+        using var d = new Scope(tape);
+        var y = d.Output(rows * cols);
+        d.Tensor.Binary(d.Val(a), d.Val(b), y.View, shape, code);
+        return tape.RecordDevice(y, rows, cols, a.RequiresGrad || b.RequiresGrad, o =>
         {
-            var yv = d.New(rows * cols);
-            d.Tensor.Binary(d.Up(a.Value), d.Up(b.Value), yv, shape, code);
-            y = Result(tape, d, yv, rows * cols);
-        }
-        return tape.Record(y, rows, cols, a.RequiresGrad || b.RequiresGrad, o =>
-        {
-            using var d = new Scope(tape.Device);
-            var da = d.New(rows * cols);
-            var db = d.New(rows * cols);
-            d.Tensor.BinaryBackward(d.Up(a.Value), d.Up(b.Value), d.Up(o.Grad!), da, db, shape, code);
+            using var d = new Scope(tape);
+            var da = d.Scratch(rows * cols);
+            var db = d.Scratch(rows * cols);
+            d.Tensor.BinaryBackward(d.Val(a), d.Val(b), d.GradRead(o), da, db, shape, code);
             foreach (var (v, full) in new[] { (a, da), (b, db) })
             {
                 if (!v.RequiresGrad) continue;
                 var (gv, acc) = d.GradIn(v);
                 d.Tensor.ReduceTo(full, gv, rows, cols, v.Rows, v.Cols, acc);
-                d.GradOut(v, gv);
+                d.GradDone(v);
             }
         });
     }
@@ -136,36 +151,32 @@ internal static class DeviceOps
     {
         var tape = x.Tape;
         int n = x.Rows, k = x.Cols, m = w.Cols;
-        double[] y;
-        using (var d = new Scope(tape.Device))
-        {
-            var yv = d.New((long)n * m);
-            if (b is not null) d.Tensor.BroadcastTo(d.Up(b.Value), yv, n, m, 1, m, 1f, accumulate: false);
-            d.Gemm.Gemm(d.Up(x.Value), d.Up(w.Value), yv, n, k, m, accumulate: b is not null);
-            y = Result(tape, d, yv, n * m);
-        }
+        using var d = new Scope(tape);
+        var y = d.Output((long)n * m);
+        if (b is not null) d.Tensor.BroadcastTo(d.Val(b), y.View, n, m, 1, m, 1f, accumulate: false);
+        d.Gemm.Gemm(d.Val(x), d.Val(w), y.View, n, k, m, accumulate: b is not null);
         bool rg = x.RequiresGrad || w.RequiresGrad || (b?.RequiresGrad ?? false);
-        return tape.Record(y, n, m, rg, o =>
+        return tape.RecordDevice(y, n, m, rg, o =>
         {
-            using var d = new Scope(tape.Device);
-            var g = d.Up(o.Grad!);
+            using var d = new Scope(tape);
+            var g = d.GradRead(o);
             if (x.RequiresGrad)
             {
                 var (gx, acc) = d.GradIn(x);
-                d.Gemm.Gemm(g, d.Up(w.Value), gx, n, m, k, transB: true, accumulate: acc);
-                d.GradOut(x, gx);
+                d.Gemm.Gemm(g, d.Val(w), gx, n, m, k, transB: true, accumulate: acc);
+                d.GradDone(x);
             }
             if (w.RequiresGrad)
             {
                 var (gw, acc) = d.GradIn(w);
-                d.Gemm.Gemm(d.Up(x.Value), g, gw, k, n, m, transA: true, accumulate: acc);
-                d.GradOut(w, gw);
+                d.Gemm.Gemm(d.Val(x), g, gw, k, n, m, transA: true, accumulate: acc);
+                d.GradDone(w);
             }
             if (b is not null && b.RequiresGrad)
             {
                 var (gb, acc) = d.GradIn(b);
                 d.Tensor.ReduceTo(g, gb, n, m, 1, m, acc);
-                d.GradOut(b, gb);
+                d.GradDone(b);
             }
         });
     }
@@ -174,19 +185,15 @@ internal static class DeviceOps
     {
         var tape = a.Tape;
         int r = a.Rows, c = a.Cols;
-        double[] y;
-        using (var d = new Scope(tape.Device))
+        using var d = new Scope(tape);
+        var y = d.Output(a.Length);
+        d.Tensor.Transpose(d.Val(a), y.View, r, c, accumulate: false);
+        return tape.RecordDevice(y, c, r, a.RequiresGrad, o =>
         {
-            var yv = d.New(a.Length);
-            d.Tensor.Transpose(d.Up(a.Value), yv, r, c, accumulate: false);
-            y = Result(tape, d, yv, a.Length);
-        }
-        return tape.Record(y, c, r, a.RequiresGrad, o =>
-        {
-            using var d = new Scope(tape.Device);
+            using var d = new Scope(tape);
             var (ga, acc) = d.GradIn(a);
-            d.Tensor.Transpose(d.Up(o.Grad!), ga, c, r, acc);
-            d.GradOut(a, ga);
+            d.Tensor.Transpose(d.GradRead(o), ga, c, r, acc);
+            d.GradDone(a);
         });
     }
 
@@ -196,25 +203,21 @@ internal static class DeviceOps
         var tape = a.Tape;
         int r = a.Rows, c = a.Cols;
         int tr = axis is null ? 1 : axis == 0 ? 1 : r, tc = axis is null ? 1 : axis == 0 ? c : 1;
-        double[] y;
-        using (var d = new Scope(tape.Device))
+        using var d = new Scope(tape);
+        var y = d.Output(tr * tc);
+        if (axis is null)
         {
-            var yv = d.New(tr * tc);
-            if (axis is null)
-            {
-                var rowSums = d.New(r);
-                d.Tensor.ReduceTo(d.Up(a.Value), rowSums, r, c, r, 1, accumulate: false);
-                d.Tensor.ReduceTo(rowSums, yv, r, 1, 1, 1, accumulate: false);
-            }
-            else d.Tensor.ReduceTo(d.Up(a.Value), yv, r, c, tr, tc, accumulate: false);
-            y = Result(tape, d, yv, tr * tc);
+            var rowSums = d.Scratch(r);
+            d.Tensor.ReduceTo(d.Val(a), rowSums, r, c, r, 1, accumulate: false);
+            d.Tensor.ReduceTo(rowSums, y.View, r, 1, 1, 1, accumulate: false);
         }
-        return tape.Record(y, tr, tc, a.RequiresGrad, o =>
+        else d.Tensor.ReduceTo(d.Val(a), y.View, r, c, tr, tc, accumulate: false);
+        return tape.RecordDevice(y, tr, tc, a.RequiresGrad, o =>
         {
-            using var d = new Scope(tape.Device);
+            using var d = new Scope(tape);
             var (ga, acc) = d.GradIn(a);
-            d.Tensor.BroadcastTo(d.Up(o.Grad!), ga, r, c, tr, tc, 1f, acc);
-            d.GradOut(a, ga);
+            d.Tensor.BroadcastTo(d.GradRead(o), ga, r, c, tr, tc, 1f, acc);
+            d.GradDone(a);
         });
     }
 
@@ -222,19 +225,15 @@ internal static class DeviceOps
     {
         var tape = a.Tape;
         int r = a.Rows, c = a.Cols;
-        double[] y;
-        using (var d = new Scope(tape.Device))
+        using var d = new Scope(tape);
+        var y = d.Output(r);
+        d.Tensor.LogSumExpRows(d.Val(a), y.View, r, c);
+        return tape.RecordDevice(y, r, 1, a.RequiresGrad, o =>
         {
-            var yv = d.New(r);
-            d.Tensor.LogSumExpRows(d.Up(a.Value), yv, r, c);
-            y = Result(tape, d, yv, r);
-        }
-        return tape.Record(y, r, 1, a.RequiresGrad, o =>
-        {
-            using var d = new Scope(tape.Device);
+            using var d = new Scope(tape);
             var (ga, acc) = d.GradIn(a);
-            d.Tensor.LogSumExpRowsBackward(d.Up(a.Value), d.Up(y), d.Up(o.Grad!), ga, r, c, acc);
-            d.GradOut(a, ga);
+            d.Tensor.LogSumExpRowsBackward(d.Val(a), d.Val(o), d.GradRead(o), ga, r, c, acc);
+            d.GradDone(a);
         });
     }
 
@@ -242,19 +241,15 @@ internal static class DeviceOps
     {
         var tape = a.Tape;
         int r = a.Rows, c = a.Cols;
-        double[] y;
-        using (var d = new Scope(tape.Device))
+        using var d = new Scope(tape);
+        var y = d.Output(r);
+        d.Tensor.RowNorms(d.Val(a), y.View, r, c);
+        return tape.RecordDevice(y, r, 1, a.RequiresGrad, o =>
         {
-            var yv = d.New(r);
-            d.Tensor.RowNorms(d.Up(a.Value), yv, r, c);
-            y = Result(tape, d, yv, r);
-        }
-        return tape.Record(y, r, 1, a.RequiresGrad, o =>
-        {
-            using var d = new Scope(tape.Device);
+            using var d = new Scope(tape);
             var (ga, acc) = d.GradIn(a);
-            d.Tensor.RowNormsBackward(d.Up(a.Value), d.Up(y), d.Up(o.Grad!), ga, r, c, acc);
-            d.GradOut(a, ga);
+            d.Tensor.RowNormsBackward(d.Val(a), d.Val(o), d.GradRead(o), ga, r, c, acc);
+            d.GradDone(a);
         });
     }
 
@@ -263,20 +258,16 @@ internal static class DeviceOps
     {
         var tape = x.Tape;
         int n = s.Rows, p = x.Cols;
-        double[] y;
-        using (var d = new Scope(tape.Device))
-        {
-            var yv = d.New((long)n * p);
-            d.Tensor.SpMM(d.Up(s.RowPtr), d.Up(s.ColIdx), d.Up(s.Values), d.Up(x.Value), yv, n, p, accumulate: false);
-            y = Result(tape, d, yv, n * p);
-        }
-        return tape.Record(y, n, p, x.RequiresGrad, o =>
+        using var d = new Scope(tape);
+        var y = d.Output((long)n * p);
+        d.Tensor.SpMM(d.Up(s.RowPtr), d.Up(s.ColIdx), d.Up(s.Values), d.Val(x), y.View, n, p, accumulate: false);
+        return tape.RecordDevice(y, n, p, x.RequiresGrad, o =>
         {
             var (rp, ci, v) = TransposeCsr(s);
-            using var d = new Scope(tape.Device);
+            using var d = new Scope(tape);
             var (gx, acc) = d.GradIn(x);
-            d.Tensor.SpMM(d.Up(rp), d.Up(ci), d.Up(v), d.Up(o.Grad!), gx, s.Cols, p, acc);
-            d.GradOut(x, gx);
+            d.Tensor.SpMM(d.Up(rp), d.Up(ci), d.Up(v), d.GradRead(o), gx, s.Cols, p, acc);
+            d.GradDone(x);
         });
     }
 
@@ -285,38 +276,32 @@ internal static class DeviceOps
     {
         var tape = x.Tape;
         int n = x.Rows, m = y.Rows, dim = x.Cols;
-        double[] dist;
-        using (var d = new Scope(tape.Device))
+        using var d = new Scope(tape);
+        var dist = d.Output((long)n * m);
+        d.Geometry.SquaredEuclidean(d.Val(x), d.Val(y), dist.View, n, m, dim);
+        return tape.RecordDevice(dist, n, m, x.RequiresGrad || y.RequiresGrad, o =>
         {
-            var dv = d.New((long)n * m);
-            d.Geometry.SquaredEuclidean(d.Up(x.Value), d.Up(y.Value), dv, n, m, dim);
-            dist = Result(tape, d, dv, n * m);
-        }
-        return tape.Record(dist, n, m, x.RequiresGrad || y.RequiresGrad, o =>
-        {
-            using var d = new Scope(tape.Device);
-            var g = d.Up(o.Grad!);
-            var xv = d.Up(x.Value);
-            var yv = d.Up(y.Value);
+            using var d = new Scope(tape);
+            var g = d.GradRead(o);
             if (x.RequiresGrad)
             {
-                var rs = d.New(n);
+                var rs = d.Scratch(n);
                 d.Tensor.ReduceTo(g, rs, n, m, n, 1, accumulate: false);
-                var z = d.New((long)n * dim);
-                d.Gemm.Gemm(g, yv, z, n, m, dim);
+                var z = d.Scratch((long)n * dim);
+                d.Gemm.Gemm(g, d.Val(y), z, n, m, dim);
                 var (gx, acc) = d.GradIn(x);
-                d.Tensor.ScaledRowsMinus(rs, xv, z, gx, n, dim, 2f, acc);
-                d.GradOut(x, gx);
+                d.Tensor.ScaledRowsMinus(rs, d.Val(x), z, gx, n, dim, 2f, acc);
+                d.GradDone(x);
             }
             if (y.RequiresGrad)
             {
-                var cs = d.New(m);
+                var cs = d.Scratch(m);
                 d.Tensor.ReduceTo(g, cs, n, m, 1, m, accumulate: false);
-                var z = d.New((long)m * dim);
-                d.Gemm.Gemm(g, xv, z, m, n, dim, transA: true);
+                var z = d.Scratch((long)m * dim);
+                d.Gemm.Gemm(g, d.Val(x), z, m, n, dim, transA: true);
                 var (gy, acc) = d.GradIn(y);
-                d.Tensor.ScaledRowsMinus(cs, yv, z, gy, m, dim, 2f, acc);
-                d.GradOut(y, gy);
+                d.Tensor.ScaledRowsMinus(cs, d.Val(y), z, gy, m, dim, 2f, acc);
+                d.GradDone(y);
             }
         });
     }

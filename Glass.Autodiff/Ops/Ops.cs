@@ -3,10 +3,13 @@ using Glass.Kernels.Linalg;
 namespace Glass.Autodiff.Ops;
 
 /// <summary>
-/// Differentiable matrix ops on the tape (managed CPU path, double). Each op checks shapes
-/// (errors name both shapes), computes its value, and records one backward closure that captures
-/// only what it needs. Binary elementwise ops broadcast a 1×1 scalar, a 1×cols row or a rows×1
-/// column against the other operand; gradients are summed back over broadcast dimensions.
+/// Differentiable matrix ops on the tape. Each op checks shapes (errors name both shapes), computes
+/// its value, and records one backward closure that captures only what it needs. Binary elementwise
+/// ops broadcast a 1×1 scalar, a 1×cols row or a rows×1 column against the other operand; gradients
+/// are summed back over broadcast dimensions. On the managed CPU path the ops compute in double
+/// (SIMD, parallel blocks, buffers from the tape's <see cref="TapeArena"/> when it has one); on a tape
+/// whose <see cref="Tape.Device"/> is an ILGPU accelerator every op here runs forward and backward
+/// as float32 kernels on device-resident buffers.
 /// </summary>
 public static class Op
 {

@@ -40,7 +40,8 @@ public sealed class DeviceTapeTests
             return (value, leaves.Select(l => l.Grad ?? new double[l.Length]).ToArray());
         }
         var (refValue, refGrads) = Run(new Tape());
-        var (value, grads) = Run(new Tape(_device));
+        using var deviceTape = new Tape(_device);
+        var (value, grads) = Run(deviceTape);
         Close.All(refValue, value, Atol, Rtol, $"{what} on {_deviceName}: forward");
         // The device path computes in float32: bit-identical results would mean the CPU path ran instead.
         Assert.That(value.SequenceEqual(refValue), Is.False, $"{what}: device result is bit-identical to the double CPU tape; the kernels did not run");
@@ -128,5 +129,43 @@ public sealed class DeviceTapeTests
             var h = Op.Tanh(Op.Linear(x, p[0], p[1]));
             return Op.SoftmaxRows(Op.MatMul(Op.Gelu(h), p[2]));
         }, In(4, 8, 21), In(1, 8, 22), In(8, 3, 23));
+    }
+
+    [Test]
+    public void HostAndDeviceOpsMixed_GradientsMoveBothWays()
+    {
+        // h lives on the device; GatherRows (host-only) reads its mirror and accumulates into its gradient
+        // on the host, Mul (device) accumulates on the device: h's gradient crosses over in both directions.
+        var idx = new[] { 0, 2, 2, 8, 4, 1, 0, 3, 5 };
+        Agree("Mixed", p =>
+        {
+            var h = Op.Tanh(Op.Linear(p[0], p[1], p[2]));
+            var g1 = StructOp.GatherRows(h, idx);
+            return Op.Add(Op.Mul(g1, h), StructOp.ConcatCols(StructOp.SliceCols(h, 1, 2), StructOp.SliceCols(g1, 0, 3)));
+        }, In(9, 4, 30), In(4, 5, 31), In(1, 5, 32));
+    }
+
+    [Test]
+    public void Dispose_KeepsLeafGradients_AndRefusesDeviceOnlyValues()
+    {
+        Var w, hidden;
+        double[] expected;
+        var wv = Close.RandomUniform(4 * 3, 40, -1, 1);
+        var xv = Close.RandomUniform(5 * 4, 41, -1, 1);
+        using (var cpu = new Tape())
+        {
+            var wc = cpu.Leaf((double[])wv.Clone(), 4, 3);
+            cpu.Backward(Op.Sum(Op.Exp(Op.MatMul(cpu.Constant(xv, 5, 4), wc))));
+            expected = wc.Grad!;
+        }
+        using (var tape = new Tape(_device))
+        {
+            w = tape.Leaf((double[])wv.Clone(), 4, 3);
+            hidden = Op.Exp(Op.MatMul(tape.Constant(xv, 5, 4), w));
+            tape.Backward(Op.Sum(hidden));
+        }
+        Close.All(expected, w.Grad!, Atol, Rtol, "leaf gradient read after the device tape was disposed");
+        var e = Assert.Throws<InvalidOperationException>(() => _ = hidden.Value)!;
+        Assert.That(e.Message, Does.Contain("disposed"));
     }
 }
