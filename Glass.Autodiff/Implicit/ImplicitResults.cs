@@ -8,17 +8,43 @@ namespace Glass.Autodiff.Implicit;
 /// </summary>
 public sealed record ImplicitOptions
 {
-    /// <summary>Relative residual tolerance of the (Jacobi-preconditioned) CG solve, &gt; 0.</summary>
+    /// <summary>Relative residual tolerance of the CG solve (‖Hλ − rhs‖ ≤ Tol·‖rhs‖ on the full system, whichever preconditioner), &gt; 0.</summary>
     public double Tol { get; init; } = 1e-10;
 
     /// <summary>Maximum CG iterations (one iteration = one P·x and one Pᵀ·y product).</summary>
     public int MaxIter { get; init; } = 1000;
 
+    /// <summary>Preconditioner of the CG solve (default <see cref="CgPreconditioner.Auto"/>).</summary>
+    public CgPreconditioner Preconditioner { get; init; } = CgPreconditioner.Auto;
+
+    /// <summary>
+    /// Half-bandwidth β (in sorted-score order) of the banded Schur preconditioner; 0 (default) =
+    /// automatic, β = clamp(2·nnz/n, 16, 64): about the reach of a row's band in the row graph.
+    /// </summary>
+    public int SchurBandwidth { get; init; }
+
     internal void Validate()
     {
+        if (SchurBandwidth < 0)
+            throw new ArgumentException($"SchurBandwidth = {SchurBandwidth}; expected 0 (automatic) or a half-bandwidth ≥ 1.", nameof(SchurBandwidth));
         Guard.Positive(Tol, nameof(Tol));
         Guard.Positive(MaxIter, nameof(MaxIter));
     }
+}
+
+/// <summary>How the implicit backward's CG solve is preconditioned.</summary>
+public enum CgPreconditioner
+{
+    /// <summary>Banded Schur for banded plans, Jacobi for dense ones.</summary>
+    Auto,
+    /// <summary>Jacobi on the full system H: diag(1/r, 1/c).</summary>
+    Jacobi,
+    /// <summary>
+    /// Banded plans only: eliminate the column block exactly and run CG on the row Schur complement
+    /// S = diag(r) − P diag(1/c) Pᵀ, preconditioned by a banded LDLᵀ of S truncated to half-bandwidth
+    /// <see cref="ImplicitOptions.SchurBandwidth"/> in the order of the sorted scores.
+    /// </summary>
+    BandedSchur,
 }
 
 /// <summary>

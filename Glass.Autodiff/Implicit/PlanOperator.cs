@@ -82,28 +82,67 @@ internal sealed class DensePlan(double[] p, int n, int m) : PlanOperator(n, m)
 }
 
 /// <summary>CSR plan (the banded solver's output, caller's original order); products O(nnz), no n×m storage.</summary>
-internal sealed class CsrPlan(CsrMatrix p) : PlanOperator(p.Rows, p.Cols)
+/// <remarks>Pᵀ·y gathers through a transposed copy of the pattern (built once), so both products run row-parallel.</remarks>
+internal sealed class CsrPlan : PlanOperator
 {
-    public override void Apply(ReadOnlySpan<double> x, Span<double> y)
+    private const int ParallelNnz = 1 << 16;
+    private readonly CsrMatrix _p;
+    private readonly int[] _tPtr;
+    private readonly int[] _tIdx;
+    private readonly double[] _tVal;
+
+    public CsrPlan(CsrMatrix p) : base(p.Rows, p.Cols)
     {
-        var rp = p.RowPtr; var ci = p.ColIdx; var v = p.Values;
-        for (int i = 0; i < N; i++)
-        {
-            double s = 0;
-            for (int k = rp[i]; k < rp[i + 1]; k++) s += v[k] * x[ci[k]];
-            y[i] = s;
-        }
+        _p = p;
+        int m = p.Cols, nnz = p.Nnz;
+        _tPtr = new int[m + 1];
+        for (int k = 0; k < nnz; k++) _tPtr[p.ColIdx[k] + 1]++;
+        for (int j = 0; j < m; j++) _tPtr[j + 1] += _tPtr[j];
+        var next = (int[])_tPtr.Clone();
+        _tIdx = new int[nnz];
+        _tVal = new double[nnz];
+        for (int i = 0; i < p.Rows; i++)
+            for (int k = p.RowPtr[i]; k < p.RowPtr[i + 1]; k++)
+            {
+                int e = next[p.ColIdx[k]]++;
+                _tIdx[e] = i;
+                _tVal[e] = p.Values[k];
+            }
     }
 
-    public override void ApplyTranspose(ReadOnlySpan<double> y, Span<double> x)
+    public CsrPlanData Data => new(_p.Rows, _p.Cols, _p.RowPtr, _p.ColIdx, _p.Values);
+
+    public override void Apply(ReadOnlySpan<double> x, Span<double> y) => Gather(_p.RowPtr, _p.ColIdx, _p.Values, N, x, y);
+
+    public override void ApplyTranspose(ReadOnlySpan<double> y, Span<double> x) => Gather(_tPtr, _tIdx, _tVal, M, y, x);
+
+    private static void Gather(int[] ptr, int[] idx, double[] val, int rows, ReadOnlySpan<double> x, Span<double> y)
     {
-        var rp = p.RowPtr; var ci = p.ColIdx; var v = p.Values;
-        x.Clear();
-        for (int i = 0; i < N; i++)
+        if (ptr[rows] < ParallelNnz)
         {
-            double yi = y[i];
-            for (int k = rp[i]; k < rp[i + 1]; k++) x[ci[k]] += v[k] * yi;
+            for (int i = 0; i < rows; i++)
+            {
+                double s = 0;
+                for (int k = ptr[i]; k < ptr[i + 1]; k++) s += val[k] * x[idx[k]];
+                y[i] = s;
+            }
+            return;
         }
+        var xa = x.ToArray();
+        var ya = new double[rows];
+        int blocks = Environment.ProcessorCount * 4;
+        int per = (rows + blocks - 1) / blocks;
+        Parallel.For(0, blocks, blk =>
+        {
+            int i1 = Math.Min(rows, (blk + 1) * per);
+            for (int i = blk * per; i < i1; i++)
+            {
+                double s = 0;
+                for (int k = ptr[i]; k < ptr[i + 1]; k++) s += val[k] * xa[idx[k]];
+                ya[i] = s;
+            }
+        });
+        ya.CopyTo(y);
     }
 }
 
@@ -167,6 +206,92 @@ internal static class PlanCg
         for (int k = 0; k < d; k++) hd[k] -= rhs[k];
         double rel = Norm(hd) / rhsNorm;
         return (lambda, it, rel, rel <= options.Tol);
+    }
+
+    /// <summary>
+    /// The same system with the column block eliminated exactly: CG on the Schur complement
+    /// S = diag(r) − P diag(1/c) Pᵀ (n×n, never formed; one P·x and one Pᵀ·y per step) preconditioned
+    /// by <see cref="BandedSchurPreconditioner"/> (banded LDLᵀ of S's truncation in sorted-score order),
+    /// then λ_g = diag(1/c)(v − Pᵀλ_f). The H residual equals the Schur residual (the g block is solved
+    /// exactly), so the stopping rule ‖Hλ − rhs‖ ≤ tol·‖rhs‖ is the same as <see cref="Solve"/>'s.
+    /// </summary>
+    public static (double[] Lambda, int Iterations, double Residual, bool Converged) SolveBandedSchur(
+        CsrPlan plan, double[] s, double[] rhs, ImplicitOptions options)
+    {
+        int n = plan.N, m = plan.M, d = n + m;
+        var ones = new double[Math.Max(n, m)];
+        Array.Fill(ones, 1.0);
+        var r = new double[n];
+        var c = new double[m];
+        plan.Apply(ones.AsSpan(0, m), r);
+        plan.ApplyTranspose(ones.AsSpan(0, n), c);
+        var cinv = new double[m];
+        for (int j = 0; j < m; j++) cinv[j] = c[j] > 0 ? 1 / c[j] : 0;
+
+        var lambda = new double[d];
+        double rhsNorm = Norm(rhs);
+        if (rhsNorm == 0) return (lambda, 0, 0, true);
+
+        var tmpM = new double[m];
+        var tmpN = new double[n];
+        // b' = u − P diag(1/c) v
+        for (int j = 0; j < m; j++) tmpM[j] = cinv[j] * rhs[n + j];
+        plan.Apply(tmpM, tmpN);
+        var res = new double[n];
+        for (int i = 0; i < n; i++) res[i] = rhs[i] - tmpN[i];
+        CenterInPlace(res);
+
+        void ApplyS(double[] x, double[] y)
+        {
+            plan.ApplyTranspose(x, tmpM);
+            for (int j = 0; j < m; j++) tmpM[j] *= cinv[j];
+            plan.Apply(tmpM, y);
+            for (int i = 0; i < n; i++) y[i] = r[i] * x[i] - y[i];
+        }
+
+        long nnz = plan.Data.RowPtr[n];
+        int bandwidth = options.SchurBandwidth > 0 ? options.SchurBandwidth : (int)Math.Clamp(2 * nnz / Math.Max(1, n), 16, 64);
+        var pre = new BandedSchurPreconditioner(plan.Data, c, s, bandwidth);
+        var x = new double[n];
+        var z = new double[n];
+        pre.Apply(res, z);
+        var dir = (double[])z.Clone();
+        var sd = new double[n];
+        double rz = Dot(res, z);
+        int it = 0;
+        double target = options.Tol * rhsNorm;
+        while (it < options.MaxIter && Norm(res) > target)
+        {
+            ApplyS(dir, sd);
+            double dsd = Dot(dir, sd);
+            if (!(dsd > 0)) break;
+            double alpha = rz / dsd;
+            for (int i = 0; i < n; i++) { x[i] += alpha * dir[i]; res[i] -= alpha * sd[i]; }
+            CenterInPlace(res);
+            pre.Apply(res, z);
+            double rzNew = Dot(res, z);
+            double beta = rzNew / rz;
+            rz = rzNew;
+            for (int i = 0; i < n; i++) dir[i] = z[i] + beta * dir[i];
+            it++;
+        }
+        // λ_g = diag(1/c)(v − Pᵀ λ_f)
+        plan.ApplyTranspose(x, tmpM);
+        for (int i = 0; i < n; i++) lambda[i] = x[i];
+        for (int j = 0; j < m; j++) lambda[n + j] = cinv[j] * (rhs[n + j] - tmpM[j]);
+        var hd = new double[d];
+        ApplyH(plan, r, c, lambda, hd);
+        for (int k = 0; k < d; k++) hd[k] -= rhs[k];
+        double rel = Norm(hd) / rhsNorm;
+        return (lambda, it, rel, rel <= options.Tol);
+    }
+
+    private static void CenterInPlace(double[] v)
+    {
+        double mean = 0;
+        for (int k = 0; k < v.Length; k++) mean += v[k];
+        mean /= v.Length;
+        for (int k = 0; k < v.Length; k++) v[k] -= mean;
     }
 
     /// <summary>y = Hx: (r ⊙ x_f + P x_g, Pᵀ x_f + c ⊙ x_g).</summary>

@@ -100,7 +100,10 @@ public static class SinkhornImplicit
     /// the dense derivation on the band only (P is zero off the band, so H and the pull-back live on
     /// the plan's CSR pattern), then ∂L/∂s_i = Σ_j ∂L/∂C_ij · 2(s_i − t_j) and
     /// ∂L/∂t_j = −Σ_i ∂L/∂C_ij · 2(s_i − t_j). The plan is taken as the solver returns it: CSR in the
-    /// caller's original index order. O(nnz) per CG step; nothing n×m is allocated.
+    /// caller's original index order. O(nnz) per CG step; nothing n×m is allocated. By default
+    /// (<see cref="CgPreconditioner.Auto"/>) the column block is eliminated and CG runs on the Schur
+    /// complement with a banded preconditioner in sorted-score order (<see cref="ImplicitOptions.SchurBandwidth"/>);
+    /// <see cref="CgPreconditioner.Jacobi"/> runs Jacobi-preconditioned CG on the full system.
     /// </summary>
     /// <param name="plan">Converged banded plan (CSR, n×m, original order).</param>
     /// <param name="s">Row scores, length n.</param>
@@ -220,7 +223,10 @@ public static class SinkhornImplicit
             }
             rhs[i] = acc;
         }
-        var (lambda, it, res, ok) = PlanCg.Solve(new CsrPlan(plan), rhs, options);
+        var csr = new CsrPlan(plan);
+        var (lambda, it, res, ok) = options.Preconditioner == CgPreconditioner.Jacobi
+            ? PlanCg.Solve(csr, rhs, options)
+            : PlanCg.SolveBandedSchur(csr, s, rhs, options);
         var dc = new double[v.Length];
         double invG = 1 / gamma;
         for (int i = 0; i < n; i++)

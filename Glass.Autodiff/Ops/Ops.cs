@@ -3,10 +3,13 @@ using Glass.Kernels.Linalg;
 namespace Glass.Autodiff.Ops;
 
 /// <summary>
-/// Differentiable matrix ops on the tape (managed CPU path, double). Each op checks shapes
-/// (errors name both shapes), computes its value, and records one backward closure that captures
-/// only what it needs. Binary elementwise ops broadcast a 1×1 scalar, a 1×cols row or a rows×1
-/// column against the other operand; gradients are summed back over broadcast dimensions.
+/// Differentiable matrix ops on the tape. Each op checks shapes (errors name both shapes), computes
+/// its value, and records one backward closure that captures only what it needs. Binary elementwise
+/// ops broadcast a 1×1 scalar, a 1×cols row or a rows×1 column against the other operand; gradients
+/// are summed back over broadcast dimensions. On the managed CPU path the ops compute in double
+/// (SIMD, parallel blocks, buffers from the tape's <see cref="TapeArena"/> when it has one); on a tape
+/// whose <see cref="Tape.Device"/> is an ILGPU accelerator every op here runs forward and backward
+/// as float32 kernels on device-resident buffers.
 /// </summary>
 public static class Op
 {
@@ -32,7 +35,8 @@ public static class Op
     {
         var tape = TapeOf(a, b);
         var (rows, cols) = Broadcast(a, b, name);
-        var y = new double[rows * cols];
+        if (tape.Device.IsAccelerated) return DeviceOps.Binary(a, b, Enum.Parse<DeviceOps.BinaryKind>(name));
+        var y = tape.Alloc(rows * cols, clear: false);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
                 y[i * cols + j] = f(a.Value[Idx(a, i, j)], b.Value[Idx(b, i, j)]);
@@ -54,29 +58,28 @@ public static class Op
     /// <summary>a + b (broadcasting).</summary>
     public static Var Add(Var a, Var b)
     {
-        // Fast path for the hot cases (same shape; b a 1×cols bias row): no per-element delegates.
+        // Fast path for the hot cases (same shape; b a 1×cols bias row): SIMD, row blocks in parallel.
         if (a.Rows == b.Rows && a.Cols == b.Cols || b.Rows == 1 && b.Cols == a.Cols && a.Rows > 1)
         {
             var tape = TapeOf(a, b);
+            if (tape.Device.IsAccelerated) return DeviceOps.Binary(a, b, DeviceOps.BinaryKind.Add);
             int r = a.Rows, c = a.Cols;
             bool row = b.Rows == 1 && r > 1;
-            var y = new double[r * c];
-            Parallel.For(0, r, i =>
+            var y = tape.Alloc(r * c, clear: false);
+            var av = a.Value; var bv = b.Value;
+            Elementwise.Rows(r, c, (i0, i1) =>
             {
-                var ya = y.AsSpan(i * c, c);
-                var av = a.Value.AsSpan(i * c, c);
-                var bv = row ? b.Value.AsSpan(0, c) : b.Value.AsSpan(i * c, c);
-                for (int j = 0; j < c; j++) ya[j] = av[j] + bv[j];
+                for (int i = i0; i < i1; i++)
+                    Simd.Add(av.AsSpan(i * c, c), row ? bv.AsSpan(0, c) : bv.AsSpan(i * c, c), y.AsSpan(i * c, c));
             });
             return tape.Record(y, r, c, a.RequiresGrad || b.RequiresGrad, o =>
             {
                 var g = o.Grad!;
-                if (a.RequiresGrad) { var ga = a.GradBuffer(); for (int k = 0; k < g.Length; k++) ga[k] += g[k]; }
+                if (a.RequiresGrad) Elementwise.AccumulateInto(a, g);
                 if (b.RequiresGrad)
                 {
-                    var gb = b.GradBuffer();
-                    if (!row) for (int k = 0; k < g.Length; k++) gb[k] += g[k];
-                    else for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) gb[j] += g[i * c + j];
+                    if (!row) Elementwise.AccumulateInto(b, g);
+                    else Simd.ColumnSums(g, r, c, b.GradBuffer());
                 }
             });
         }
@@ -89,63 +92,57 @@ public static class Op
     /// <summary>a ⊘ b (broadcasting).</summary>
     public static Var Div(Var a, Var b) => Binary(a, b, "Div", (x, y) => x / y, (_, y, _, g) => g / y, (x, y, _, g) => -g * x / (y * y));
 
-    private static Var Unary(Var a, Func<double, double> f, Func<double, double, double> dfdx)
+    private static Var Unary(Var a, Func<double, double> f, Func<double, double, double> dfdx, DeviceOps.UnaryKind kind, double param = 0)
     {
-        var y = new double[a.Length];
-        for (int k = 0; k < y.Length; k++) y[k] = f(a.Value[k]);
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.Unary(a, kind, param);
+        var x = a.Value;
+        var y = a.Tape.Alloc(a.Length, clear: false);
+        Elementwise.Blocks(y.Length, (k0, k1) => { for (int k = k0; k < k1; k++) y[k] = f(x[k]); });
         return a.Tape.Record(y, a.Rows, a.Cols, a.RequiresGrad, o =>
         {
             var g = o.Grad!;
-            var ga = a.GradBuffer();
-            for (int k = 0; k < y.Length; k++) ga[k] += g[k] * dfdx(a.Value[k], y[k]);
+            var ga = a.GradForWrite(out bool overwrite);
+            Elementwise.Blocks(y.Length, (k0, k1) =>
+            {
+                if (overwrite) for (int k = k0; k < k1; k++) ga[k] = g[k] * dfdx(x[k], y[k]);
+                else for (int k = k0; k < k1; k++) ga[k] += g[k] * dfdx(x[k], y[k]);
+            });
         });
     }
 
     /// <summary>c·a for a constant c.</summary>
-    public static Var Scale(Var a, double c) => Unary(a, x => c * x, (_, _) => c);
+    public static Var Scale(Var a, double c) => Unary(a, x => c * x, (_, _) => c, DeviceOps.UnaryKind.Scale, c);
     /// <summary>exp(a).</summary>
-    public static Var Exp(Var a) => Unary(a, Math.Exp, (_, y) => y);
+    public static Var Exp(Var a) => Unary(a, Math.Exp, (_, y) => y, DeviceOps.UnaryKind.Exp);
     /// <summary>log(a).</summary>
-    public static Var Log(Var a) => Unary(a, Math.Log, (x, _) => 1 / x);
+    public static Var Log(Var a) => Unary(a, Math.Log, (x, _) => 1 / x, DeviceOps.UnaryKind.Log);
     /// <summary>sqrt(a).</summary>
-    public static Var Sqrt(Var a) => Unary(a, Math.Sqrt, (_, y) => 0.5 / y);
+    public static Var Sqrt(Var a) => Unary(a, Math.Sqrt, (_, y) => 0.5 / y, DeviceOps.UnaryKind.Sqrt);
     /// <summary>a^p for a constant p.</summary>
-    public static Var Pow(Var a, double p) => Unary(a, x => Math.Pow(x, p), (x, _) => p * Math.Pow(x, p - 1));
+    public static Var Pow(Var a, double p) => Unary(a, x => Math.Pow(x, p), (x, _) => p * Math.Pow(x, p - 1), DeviceOps.UnaryKind.Pow, p);
     /// <summary>|a| (subgradient 0 at 0).</summary>
-    public static Var Abs(Var a) => Unary(a, Math.Abs, (x, _) => Math.Sign(x));
+    public static Var Abs(Var a) => Unary(a, Math.Abs, (x, _) => Math.Sign(x), DeviceOps.UnaryKind.Abs);
     /// <summary>max(a, 0).</summary>
     public static Var Relu(Var a)
     {
-        var y = new double[a.Length];
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.Unary(a, DeviceOps.UnaryKind.Relu, 0);
         var x = a.Value;
-        for (int k = 0; k < y.Length; k++) y[k] = x[k] > 0 ? x[k] : 0;
+        var y = a.Tape.Alloc(a.Length, clear: false);
+        Elementwise.Blocks(y.Length, (k0, k1) => Simd.Relu(x.AsSpan(k0, k1 - k0), y.AsSpan(k0, k1 - k0)));
         return a.Tape.Record(y, a.Rows, a.Cols, a.RequiresGrad, o =>
         {
             var g = o.Grad!;
-            var ga = a.GradBuffer();
-            for (int k = 0; k < y.Length; k++) if (x[k] > 0) ga[k] += g[k];
+            var ga = a.GradForWrite(out bool overwrite);
+            Elementwise.Blocks(y.Length, (k0, k1) =>
+                Simd.ReluBackward(x.AsSpan(k0, k1 - k0), g.AsSpan(k0, k1 - k0), ga.AsSpan(k0, k1 - k0), overwrite));
         });
     }
     /// <summary>a if a &gt; 0 else slope·a.</summary>
-    public static Var LeakyRelu(Var a, double slope = 0.01) => Unary(a, x => x > 0 ? x : slope * x, (x, _) => x > 0 ? 1 : slope);
+    public static Var LeakyRelu(Var a, double slope = 0.01) => Unary(a, x => x > 0 ? x : slope * x, (x, _) => x > 0 ? 1 : slope, DeviceOps.UnaryKind.LeakyRelu, slope);
     /// <summary>tanh(a).</summary>
-    public static Var Tanh(Var a)
-    {
-        var y = new double[a.Length];
-        Parallel.For(0, (y.Length + 4095) / 4096, blk =>
-        {
-            int end = Math.Min(y.Length, (blk + 1) * 4096);
-            for (int k = blk * 4096; k < end; k++) y[k] = Math.Tanh(a.Value[k]);
-        });
-        return a.Tape.Record(y, a.Rows, a.Cols, a.RequiresGrad, o =>
-        {
-            var g = o.Grad!;
-            var ga = a.GradBuffer();
-            for (int k = 0; k < y.Length; k++) ga[k] += g[k] * (1 - y[k] * y[k]);
-        });
-    }
+    public static Var Tanh(Var a) => Unary(a, Math.Tanh, (_, y) => 1 - y * y, DeviceOps.UnaryKind.Tanh);
     /// <summary>log(1 + e^a), computed stably.</summary>
-    public static Var Softplus(Var a) => Unary(a, x => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))), (x, _) => 1 / (1 + Math.Exp(-x)));
+    public static Var Softplus(Var a) => Unary(a, x => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))), (x, _) => 1 / (1 + Math.Exp(-x)), DeviceOps.UnaryKind.Softplus);
     /// <summary>GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).</summary>
     public static Var Gelu(Var a)
     {
@@ -156,14 +153,14 @@ public static class Op
             {
                 double u = c * (x + 0.044715 * x * x * x), t = Math.Tanh(u);
                 return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
-            });
+            }, DeviceOps.UnaryKind.Gelu);
     }
     /// <summary>arccos(clamp(a, −1 + δ, 1 − δ)): finite gradient at the ends (δ = 1e-12).</summary>
     public static Var AcosClamped(Var a)
     {
         const double lim = 1 - 1e-12;
         return Unary(a, x => Math.Acos(Math.Clamp(x, -lim, lim)),
-            (x, _) => Math.Abs(x) >= lim ? 0 : -1 / Math.Sqrt(1 - x * x));
+            (x, _) => Math.Abs(x) >= lim ? 0 : -1 / Math.Sqrt(1 - x * x), DeviceOps.UnaryKind.AcosClamped);
     }
 
     /// <summary>A·B for A n×k, B k×m (blocked SIMD product); backward ∂A = G·Bᵀ, ∂B = Aᵀ·G.</summary>
@@ -171,19 +168,61 @@ public static class Op
     {
         var tape = TapeOf(a, b);
         if (a.Cols != b.Rows) throw new ArgumentException($"MatMul: shapes {a.Shape} and {b.Shape} are not compatible (inner dimensions {a.Cols} ≠ {b.Rows}).");
+        if (tape.Device.IsAccelerated) return DeviceOps.Linear(a, b, null);
         int n = a.Rows, k = a.Cols, m = b.Cols;
-        var y = new double[n * m];
+        var y = tape.Alloc(n * m, clear: false);
         MatMulCpu.Gemm(a.Value, b.Value, y, n, k, m);
-        return tape.Record(y, n, m, a.RequiresGrad || b.RequiresGrad, o =>
+        return tape.Record(y, n, m, a.RequiresGrad || b.RequiresGrad, o => LinearBackward(a, b, null, o.Grad!, n, k, m));
+    }
+
+    /// <summary>
+    /// Fully connected layer x·W + b in one pass: x n×k, W k×m, b a 1×m row (or null). The bias is
+    /// written first and the product accumulated onto it (no separate broadcast pass); backward
+    /// ∂x = G·Wᵀ, ∂W = xᵀ·G (GEMMs accumulating straight into the gradients), ∂b = column sums of G.
+    /// </summary>
+    /// <exception cref="ArgumentException">x·W inner dimensions differ, or b is not 1×m (the message names the shapes).</exception>
+    public static Var Linear(Var x, Var w, Var? b)
+    {
+        var tape = TapeOf(x, w);
+        if (x.Cols != w.Rows) throw new ArgumentException($"Linear: shapes {x.Shape} and {w.Shape} are not compatible (inner dimensions {x.Cols} ≠ {w.Rows}).");
+        if (b is not null)
         {
-            if (a.RequiresGrad) MatMulCpu.Gemm(o.Grad!, b.Value, a.GradBuffer(), n, m, k, transB: true, accumulate: true);
-            if (b.RequiresGrad) MatMulCpu.Gemm(a.Value, o.Grad!, b.GradBuffer(), k, n, m, transA: true, accumulate: true);
-        });
+            TapeOf(x, b);
+            if (b.Rows != 1 || b.Cols != w.Cols)
+                throw new ArgumentException($"Linear: bias is {b.Shape}; expected 1×{w.Cols} for weights {w.Shape}.", nameof(b));
+        }
+        if (tape.Device.IsAccelerated) return DeviceOps.Linear(x, w, b);
+        int n = x.Rows, k = x.Cols, m = w.Cols;
+        var y = tape.Alloc(n * m, clear: false);
+        if (b is not null)
+        {
+            var bv = b.Value;
+            Elementwise.Rows(n, m, (i0, i1) => { for (int i = i0; i < i1; i++) bv.AsSpan(0, m).CopyTo(y.AsSpan(i * m, m)); });
+        }
+        MatMulCpu.Gemm(x.Value, w.Value, y, n, k, m, accumulate: b is not null);
+        bool rg = x.RequiresGrad || w.RequiresGrad || (b?.RequiresGrad ?? false);
+        return tape.Record(y, n, m, rg, o => LinearBackward(x, w, b, o.Grad!, n, k, m));
+    }
+
+    private static void LinearBackward(Var x, Var w, Var? b, double[] g, int n, int k, int m)
+    {
+        if (x.RequiresGrad)
+        {
+            var gx = x.GradForWrite(out bool overwrite);
+            MatMulCpu.Gemm(g, w.Value, gx, n, m, k, transB: true, accumulate: !overwrite);
+        }
+        if (w.RequiresGrad)
+        {
+            var gw = w.GradForWrite(out bool overwrite);
+            MatMulCpu.Gemm(x.Value, g, gw, k, n, m, transA: true, accumulate: !overwrite);
+        }
+        if (b is not null && b.RequiresGrad) Simd.ColumnSums(g, n, m, b.GradBuffer());
     }
 
     /// <summary>Aᵀ.</summary>
     public static Var Transpose(Var a)
     {
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.Transpose(a);
         int r = a.Rows, c = a.Cols;
         var y = new double[r * c];
         for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) y[j * r + i] = a.Value[i * c + j];
@@ -197,6 +236,7 @@ public static class Op
     /// <summary>Σ of all entries (1×1).</summary>
     public static Var Sum(Var a)
     {
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.Sum(a, null);
         double s = 0;
         foreach (var v in a.Value) s += v;
         return a.Tape.Record(new[] { s }, 1, 1, a.RequiresGrad, o =>
@@ -214,6 +254,7 @@ public static class Op
     public static Var Sum(Var a, int axis)
     {
         if (axis is not (0 or 1)) throw new ArgumentException($"axis = {axis}; expected 0 (down columns) or 1 (along rows).", nameof(axis));
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.Sum(a, axis);
         int r = a.Rows, c = a.Cols;
         var y = new double[axis == 0 ? c : r];
         for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) y[axis == 0 ? j : i] += a.Value[i * c + j];
@@ -227,6 +268,7 @@ public static class Op
     /// <summary>Row-wise log Σ_j exp(a_ij) (rows×1), max-shifted.</summary>
     public static Var LogSumExpRows(Var a)
     {
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.LogSumExpRows(a);
         int r = a.Rows, c = a.Cols;
         var y = new double[r];
         var p = new double[r * c];
@@ -254,6 +296,7 @@ public static class Op
     {
         var tape = TapeOf(x, y);
         if (x.Cols != y.Cols) throw new ArgumentException($"PairwiseSqEuclidean: shapes {x.Shape} and {y.Shape} have different dimensions {x.Cols} ≠ {y.Cols}.");
+        if (tape.Device.IsAccelerated) return DeviceOps.PairwiseSqEuclidean(x, y);
         int n = x.Rows, m = y.Rows, d = x.Cols;
         var D = new double[n * m];
         Parallel.For(0, n, i =>

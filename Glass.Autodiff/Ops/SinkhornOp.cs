@@ -10,7 +10,7 @@ public enum SinkhornGradient
 {
     /// <summary>Implicit differentiation of the optimality conditions (CG on plan–vector products); the solver loop is not taped.</summary>
     Implicit,
-    /// <summary>Differentiate through the iterations (dense only; memory O(iterations·n·m); for checks and small problems).</summary>
+    /// <summary>Differentiate through the iterations (memory O(iterations·n·m) dense, O(iterations·nnz) banded; for checks and small problems).</summary>
     Unrolled,
 }
 
@@ -58,9 +58,23 @@ public static class SinkhornOp
         });
     }
 
-    /// <summary>Banded 1-D plan between scores s (n×1 or 1×n) and t, with gradients to the scores (implicit).</summary>
+    /// <summary>Banded 1-D plan between scores s (n×1 or 1×n) and t, with gradients to the scores.</summary>
+    /// <param name="s">Row scores.</param>
+    /// <param name="t">Column scores.</param>
+    /// <param name="a">Row marginal (null = uniform).</param>
+    /// <param name="b">Column marginal (null = uniform).</param>
+    /// <param name="options">γ and the stopping rule of the forward solve.</param>
+    /// <param name="band">Band truncation (null = defaults).</param>
+    /// <param name="device">Where the forward runs (default: managed CPU).</param>
+    /// <param name="gradient">
+    /// Implicit (default: CG on the band, <see cref="SinkhornImplicit.BandedBackward"/>) or unrolled:
+    /// <see cref="SinkhornOptions.MaxIter"/> log-domain iterations from zero potentials taped on the
+    /// forward solve's band pattern (<see cref="SinkhornUnrolled.BandedPlan"/>); the returned values are
+    /// then the unrolled plan.
+    /// </param>
+    /// <exception cref="InvalidOperationException">The forward solve did not converge.</exception>
     public static BandedPlan BandedPlan(Var s, Var t, double[]? a, double[]? b, SinkhornOptions options, BandOptions? band = null,
-        ComputeDevice? device = null)
+        ComputeDevice? device = null, SinkhornGradient gradient = SinkhornGradient.Implicit)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!ReferenceEquals(s.Tape, t.Tape)) throw new InvalidOperationException("Operands were recorded on different tapes.");
@@ -69,6 +83,8 @@ public static class SinkhornOp
         var r = BandedSinkhorn.Solve(device ?? ComputeDevice.Cpu, s.Value, t.Value, a, b, options, band);
         if (!r.Converged)
             throw new InvalidOperationException($"Banded Sinkhorn did not converge (marginal error {r.MarginalError:E2} after {r.Iterations} iterations); implicit gradients need a converged plan.");
+        if (gradient == SinkhornGradient.Unrolled)
+            return new BandedPlan(r.Plan, SinkhornUnrolled.BandedPlan(s, t, r.Plan, a, b, options.Gamma, options.MaxIter), r);
         var values = s.Tape.Record((double[])r.Plan.Values.Clone(), 1, r.Nnz, s.RequiresGrad || t.RequiresGrad, o =>
         {
             var g = SinkhornImplicit.BandedBackward(r.Plan, s.Value, t.Value, options.Gamma, a, b, o.Grad!);

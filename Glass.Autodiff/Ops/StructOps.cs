@@ -62,6 +62,7 @@ public static class StructOp
     /// <summary>Euclidean norm of each row (rows×1), sqrt(Σ_j a_ij² + δ) with δ = 1e-24 so the gradient stays finite at 0.</summary>
     public static Var RowNorms(Var a)
     {
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.RowNorms(a);
         int r = a.Rows, c = a.Cols;
         var y = new double[r];
         for (int i = 0; i < r; i++)
@@ -85,6 +86,7 @@ public static class StructOp
     {
         ArgumentNullException.ThrowIfNull(s);
         if (s.Cols != x.Rows) throw new ArgumentException($"SpMM: shapes {s.Rows}×{s.Cols} (sparse) and {x.Shape} are not compatible.");
+        if (x.Tape.Device.IsAccelerated) return DeviceOps.SpMM(s, x);
         int n = s.Rows, p = x.Cols;
         var y = new double[n * p];
         Parallel.For(0, n, i =>

@@ -181,9 +181,11 @@ internal static class BenchCommands
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu (forward).", DefaultValueFactory = _ => "cpu" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the N(0,1) scores." };
         var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
+        var precond = new Option<string>("--preconditioner") { Description = "CG preconditioner: schur | jacobi | both (both: each backward after the same forward, side by side).", DefaultValueFactory = _ => "schur" };
+        var schurBw = new Option<int>("--schur-bandwidth") { Description = "Half-bandwidth β of the banded Schur preconditioner (0 = automatic).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("sinkhorn-grad", "Banded Sinkhorn forward vs its implicit backward (∂⟨P,C⟩/∂s, ∂/∂t by CG on the band).")
         {
-            n, gamma, bandEps, rankCap, tol, maxIter, repeats, device, seed, json,
+            n, gamma, bandEps, rankCap, tol, maxIter, repeats, device, seed, json, precond, schurBw,
         };
         cmd.SetAction(p =>
         {
@@ -196,31 +198,52 @@ internal static class BenchCommands
             var opt = new SinkhornOptions { Gamma = p.GetValue(gamma), Tol = p.GetValue(tol), MaxIter = p.GetValue(maxIter) };
             var band = new BandOptions { BandEps = p.GetValue(bandEps), RankCap = p.GetValue(rankCap) };
             using var dev = ComputeDevice.Open(p.GetValue(device)!);
+            string pc = p.GetValue(precond)!.Trim().ToLowerInvariant();
+            var kinds = pc switch
+            {
+                "schur" => new[] { Glass.Autodiff.Implicit.CgPreconditioner.BandedSchur },
+                "jacobi" => new[] { Glass.Autodiff.Implicit.CgPreconditioner.Jacobi },
+                "both" => new[] { Glass.Autodiff.Implicit.CgPreconditioner.Jacobi, Glass.Autodiff.Implicit.CgPreconditioner.BandedSchur },
+                _ => throw new ArgumentException($"--preconditioner = '{pc}'; expected schur, jacobi or both."),
+            };
+            int beta = p.GetValue(schurBw);
+            if (beta < 0) throw new ArgumentException($"--schur-bandwidth = {beta}; expected 0 (automatic) or ≥ 1.");
             var fw = new List<double>();
-            var bw = new List<double>();
+            var bw = kinds.Select(_ => new List<double>()).ToArray();
+            var gs = new Glass.Autodiff.Implicit.BandedImplicitGradient?[kinds.Length];
             BandedSinkhornResult? r = null;
-            Glass.Autodiff.Implicit.BandedImplicitGradient? g = null;
             for (int k = 0; k < reps; k++)
             {
                 var sw = Stopwatch.StartNew();
                 r = BandedSinkhorn.Solve(dev, s, t, null, null, opt, band);
                 fw.Add(sw.Elapsed.TotalSeconds);
-                sw.Restart();
-                g = Glass.Autodiff.Implicit.SinkhornImplicit.BandedTransportCostBackward(r.Plan, s, t, opt.Gamma, null, null);
-                bw.Add(sw.Elapsed.TotalSeconds);
-                Console.Error.WriteLine($"  repeat {k + 1}/{reps}: forward {fw[^1]:F3} s, backward {bw[^1]:F3} s");
-            }
-            double f = Median(fw), b = Median(bw);
-            if (p.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                for (int q = 0; q < kinds.Length; q++)
                 {
-                    ["n"] = size, ["device"] = dev.ShortName, ["gamma"] = opt.Gamma, ["nnz"] = r!.Nnz, ["forward_seconds"] = f,
-                    ["backward_seconds"] = b, ["ratio"] = b / f, ["forward_iterations"] = r.Iterations, ["converged"] = r.Converged,
-                    ["cg_iterations"] = g!.CgIterations, ["cg_residual"] = g.CgResidual, ["cg_converged"] = g.Converged,
-                }));
-            else
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"n {size}, γ {opt.Gamma:G4}, nnz {r!.Nnz:N0}: forward {f:F3} s ({r.Iterations} iterations, converged {r.Converged}), backward {b:F3} s (CG {g!.CgIterations} iterations, residual {g.CgResidual:E1}), backward/forward = {b / f:F2}"));
+                    sw.Restart();
+                    gs[q] = Glass.Autodiff.Implicit.SinkhornImplicit.BandedTransportCostBackward(r.Plan, s, t, opt.Gamma, null, null,
+                        new Glass.Autodiff.Implicit.ImplicitOptions { Preconditioner = kinds[q], SchurBandwidth = beta });
+                    bw[q].Add(sw.Elapsed.TotalSeconds);
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  repeat {k + 1}/{reps}: forward {fw[^1]:F3} s, backward ({kinds[q]}) {bw[q][^1]:F3} s, CG {gs[q]!.CgIterations} steps, residual {gs[q]!.CgResidual:E1}"));
+                }
+            }
+            double f = Median(fw);
+            for (int q = 0; q < kinds.Length; q++)
+            {
+                double b = Median(bw[q]);
+                var g = gs[q]!;
+                if (p.GetValue(json))
+                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                    {
+                        ["n"] = size, ["device"] = dev.ShortName, ["gamma"] = opt.Gamma, ["nnz"] = r!.Nnz, ["forward_seconds"] = f,
+                        ["backward_seconds"] = b, ["ratio"] = b / f, ["forward_iterations"] = r.Iterations, ["converged"] = r.Converged,
+                        ["preconditioner"] = kinds[q].ToString(), ["schur_bandwidth"] = beta,
+                        ["cg_iterations"] = g.CgIterations, ["cg_residual"] = g.CgResidual, ["cg_converged"] = g.Converged,
+                    }));
+                else
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"n {size}, γ {opt.Gamma:G4}, nnz {r!.Nnz:N0}: forward {f:F3} s ({r.Iterations} iterations, converged {r.Converged}), backward [{kinds[q]}] {b:F3} s (CG {g.CgIterations} iterations, residual {g.CgResidual:E1}, converged {g.Converged}), backward/forward = {b / f:F2}"));
+            }
             return 0;
         });
         return cmd;
@@ -230,7 +253,8 @@ internal static class BenchCommands
     {
         var repeats = new Option<int>("--repeats") { Description = "Repeats (median reported).", DefaultValueFactory = _ => 11 };
         var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
-        var cmd = new Command("mlp", "Tape overhead: 3-layer ReLU MLP (width 256) forward+backward on a 1000×50 batch vs the bare matrix products.") { repeats, json };
+        var noArena = new Option<bool>("--no-arena") { Description = "Record each step on a plain Tape() (fresh buffers) instead of one TapeArena shared across steps." };
+        var cmd = new Command("mlp", "Tape overhead: 3-layer ReLU MLP (width 256) forward+backward on a 1000×50 batch vs the bare matrix products (interleaved, medians).") { repeats, json, noArena };
         cmd.SetAction(p =>
         {
             int reps = p.GetValue(repeats);
@@ -242,13 +266,24 @@ internal static class BenchCommands
                 Glass.Autodiff.Optim.Parameter.Glorot("w2", width, width, 2), Glass.Autodiff.Optim.Parameter.Zeros("b2", 1, width),
                 Glass.Autodiff.Optim.Parameter.Glorot("w3", width, dout, 3),
             };
-            double Taped()
+            Glass.Autodiff.TapeArena? arena = p.GetValue(noArena) ? null : new Glass.Autodiff.TapeArena();
+            double Taped(bool fused)
             {
                 var sw = Stopwatch.StartNew();
-                var tape = new Glass.Autodiff.Tape();
-                var h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(tape.Constant(x, batch, din), ps[0].On(tape)), ps[1].On(tape)));
-                h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(h, ps[2].On(tape)), ps[3].On(tape)));
-                var y = Glass.Autodiff.Ops.Op.MatMul(h, ps[4].On(tape));
+                using var tape = new Glass.Autodiff.Tape(arena);
+                Glass.Autodiff.Var y;
+                if (fused)
+                {
+                    var h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Linear(tape.Constant(x, batch, din), ps[0].On(tape), ps[1].On(tape)));
+                    h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Linear(h, ps[2].On(tape), ps[3].On(tape)));
+                    y = Glass.Autodiff.Ops.Op.MatMul(h, ps[4].On(tape));
+                }
+                else
+                {
+                    var h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(tape.Constant(x, batch, din), ps[0].On(tape)), ps[1].On(tape)));
+                    h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(h, ps[2].On(tape)), ps[3].On(tape)));
+                    y = Glass.Autodiff.Ops.Op.MatMul(h, ps[4].On(tape));
+                }
                 tape.Backward(Glass.Autodiff.Ops.Op.Mean(Glass.Autodiff.Ops.Op.Mul(y, y)));
                 return sw.Elapsed.TotalSeconds;
             }
@@ -266,15 +301,39 @@ internal static class BenchCommands
                 MatMul.MultiplyTransposedA(ComputeDevice.Cpu, x, d1, din, batch, width);
                 return sw.Elapsed.TotalSeconds;
             }
-            Taped(); Bare();
-            var tt = new List<double>();
+            // The same 8 products straight into preallocated buffers (no allocation, no validation): the GEMM floor.
+            var h1b = new double[batch * width]; var h2b = new double[batch * width]; var yb = new double[batch * dout];
+            var w3b = new double[width * dout]; var d2b = new double[batch * width]; var w2b = new double[width * width];
+            var d1b = new double[batch * width]; var w1b = new double[din * width];
+            double BareGemm()
+            {
+                var sw = Stopwatch.StartNew();
+                MatMulCpu.Gemm(x, ps[0].Value, h1b, batch, din, width);
+                MatMulCpu.Gemm(h1b, ps[2].Value, h2b, batch, width, width);
+                MatMulCpu.Gemm(h2b, ps[4].Value, yb, batch, width, dout);
+                MatMulCpu.Gemm(h2b, yb, w3b, width, batch, dout, transA: true);
+                MatMulCpu.Gemm(yb, ps[4].Value, d2b, batch, dout, width, transB: true);
+                MatMulCpu.Gemm(h1b, d2b, w2b, width, batch, width, transA: true);
+                MatMulCpu.Gemm(d2b, ps[2].Value, d1b, batch, width, width, transB: true);
+                MatMulCpu.Gemm(x, d1b, w1b, din, batch, width, transA: true);
+                return sw.Elapsed.TotalSeconds;
+            }
+            Taped(true); Taped(false); Bare(); BareGemm();
+            var tf = new List<double>();
+            var tu = new List<double>();
             var tb = new List<double>();
-            for (int k = 0; k < reps; k++) { tt.Add(Taped()); tb.Add(Bare()); }
-            double mt = Median(tt), mb = Median(tb);
+            var tg = new List<double>();
+            for (int k = 0; k < reps; k++) { tf.Add(Taped(true)); tu.Add(Taped(false)); tb.Add(Bare()); tg.Add(BareGemm()); }
+            double mf = Median(tf), mu = Median(tu), mb = Median(tb), mg = Median(tg);
             if (p.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["taped_seconds"] = mt, ["bare_matmul_seconds"] = mb, ["ratio"] = mt / mb }));
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["taped_seconds"] = mf, ["taped_unfused_seconds"] = mu, ["bare_matmul_seconds"] = mb, ["ratio"] = mf / mb, ["ratio_unfused"] = mu / mb,
+                    ["bare_gemm_seconds"] = mg, ["arena"] = arena is not null, ["ratio_vs_gemm"] = mf / mg, ["ratio_unfused_vs_gemm"] = mu / mg,
+                }));
             else
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tape forward+backward {mt * 1e3:F2} ms, bare matrix products {mb * 1e3:F2} ms, ratio {mt / mb:F2} (median of {reps})"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"tape forward+backward {mf * 1e3:F2} ms (Op.Linear; MatMul+Add {mu * 1e3:F2} ms), bare matrix products {mb * 1e3:F2} ms (MatMul.Multiply) / {mg * 1e3:F2} ms (GEMM into preallocated buffers); ratio {mf / mb:F2} / {mf / mg:F2} (MatMul+Add {mu / mb:F2} / {mu / mg:F2}) (median of {reps}, {(arena is null ? "no arena" : "one TapeArena across steps")})"));
             return 0;
         });
         return cmd;
