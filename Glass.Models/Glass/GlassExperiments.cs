@@ -52,6 +52,7 @@ public static class GlassExperiments
         {
             if (options.S2 is null) throw new ArgumentException("model.manifold is set but data is not an S² section (n, noise_deg, rotation).", nameof(options));
             if (options.Manifold is null) throw new ArgumentException("S² data is set but model.manifold is missing.", nameof(options));
+            GlassValidation.Check(options.Manifold);
             return new ManifoldExperiment(options, device);
         }
         if (options.Sbm is null) throw new ArgumentException("model.graph is set but data is not an SBM section (n, blocks, p_in, p_out, rewire_prob, planted_perm).", nameof(options));
@@ -69,14 +70,34 @@ internal abstract class GlassExperimentBase : IExperiment
     private int _unconvergedSteps;
     private double _lastLoss = double.NaN;
 
-    protected GlassExperimentBase(GlassExperimentOptions options, ComputeDevice device, GlassLayer layer, double[] x, double[] y, int dim, int[]? truth)
+    protected GlassExperimentBase(GlassExperimentOptions options, ComputeDevice device, GlassLayer layer, double[] x, double[] y, int dim, int[]? truth,
+        IReadOnlyList<Parameter>? backboneParameters = null)
     {
         Options = options; Layer = layer; X = x; Y = y; Dim = dim; GroundTruth = truth;
         layer.Device = device;
         layer.NonConvergence = NonConvergencePolicy.UseLastIterate;
         _schedule = GammaSchedule.From(options.Ot, options.Train);
-        Optimizer = Optimizer.Adam(layer.Parameters, new OptimizerOptions { LearningRate = options.Train.Lr });
+        var trained = backboneParameters is null ? layer.Parameters : layer.Parameters.Concat(backboneParameters).ToArray();
+        Optimizer = Optimizer.Adam(trained, new OptimizerOptions { LearningRate = options.Train.Lr });
     }
+
+    /// <summary>The second set as the layer sees it (a backbone's output on <paramref name="y"/>'s tape; identity here).</summary>
+    protected virtual Var Backbone(Var y) => y;
+
+    /// <summary>Extra entries of <c>experiment.json</c> (a backbone's state that is not a trained parameter).</summary>
+    protected virtual void SaveExtra(Dictionary<string, object> state) { }
+
+    /// <summary>
+    /// Reads and checks what <see cref="SaveExtra"/> wrote (<paramref name="path"/> names the file in errors);
+    /// returns the action that applies it, run only once the whole checkpoint has been read.
+    /// </summary>
+    protected virtual Action? ReadExtra(JsonElement root, string path) => null;
+
+    /// <summary>Extra diagnostics of <see cref="Evaluate"/>.</summary>
+    protected virtual void EvaluateExtra(Dictionary<string, double> metrics) { }
+
+    private GlassOutput Run(Tape tape) =>
+        Layer.Forward(tape.Constant(X, X.Length / Dim, Dim), Backbone(tape.Constant(Y, Y.Length / Dim, Dim)));
 
     protected GlassExperimentOptions Options { get; }
     internal GlassLayer Layer { get; }
@@ -99,7 +120,7 @@ internal abstract class GlassExperimentBase : IExperiment
         int t = CompletedSteps;
         Layer.Gamma = _schedule.At(t);
         using var tape = new Tape();
-        var o = Layer.Forward(tape.Constant(X, X.Length / Dim, Dim), tape.Constant(Y, Y.Length / Dim, Dim));
+        var o = Run(tape);
         tape.Backward(o.Loss);
         Optimizer.Update();
         sw.Stop();
@@ -120,7 +141,7 @@ internal abstract class GlassExperimentBase : IExperiment
         Layer.Gamma = _schedule.At(Math.Max(0, CompletedSteps - 1));
         using var tape = new Tape();
         using var _ = tape.NoGrad();
-        return Layer.Forward(tape.Constant(X, X.Length / Dim, Dim), tape.Constant(Y, Y.Length / Dim, Dim));
+        return Run(tape);
     }
 
     public IReadOnlyDictionary<string, double> Evaluate()
@@ -141,6 +162,7 @@ internal abstract class GlassExperimentBase : IExperiment
             ["sinkhorn_unconverged_steps"] = _unconvergedSteps,
         };
         if (GroundTruth is not null) d["perm_acc"] = c.PermutationAccuracy(GroundTruth);
+        EvaluateExtra(d);
         return d;
     }
 
@@ -164,6 +186,7 @@ internal abstract class GlassExperimentBase : IExperiment
             ["last_loss_bits"] = BitConverter.DoubleToInt64Bits(_lastLoss),
             ["fingerprint"] = Fingerprint(),
         };
+        SaveExtra(state);
         string path = Path.Combine(directory, StateFile), tmp = path + ".tmp";
         File.WriteAllText(tmp, JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }));
         File.Move(tmp, path, overwrite: true);
@@ -177,6 +200,7 @@ internal abstract class GlassExperimentBase : IExperiment
         if (!File.Exists(opt)) throw new InvalidDataException($"{opt}: checkpoint optimiser file missing.");
         int steps, unconverged;
         long lastBits;
+        Action? commit;
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
@@ -191,6 +215,7 @@ internal abstract class GlassExperimentBase : IExperiment
             steps = r.GetProperty("completed_steps").GetInt32();
             unconverged = r.GetProperty("unconverged_steps").GetInt32();
             lastBits = r.GetProperty("last_loss_bits").GetInt64();
+            commit = ReadExtra(r, path);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -200,6 +225,7 @@ internal abstract class GlassExperimentBase : IExperiment
         Optimizer.Load(opt);
         if (Optimizer.Step != steps)
             throw new InvalidDataException($"{opt}: optimiser step {Optimizer.Step.ToString(CultureInfo.InvariantCulture)} but {path} says {steps} completed steps; the checkpoint is inconsistent.");
+        commit?.Invoke();
         CompletedSteps = steps;
         _unconvergedSteps = unconverged;
         _lastLoss = BitConverter.Int64BitsToDouble(lastBits);
@@ -214,19 +240,64 @@ internal abstract class GlassExperimentBase : IExperiment
     public void Dispose() { }
 }
 
-/// <summary>GLASS on an S² pair (Eq. 2 + Eq. 4).</summary>
+/// <summary>
+/// GLASS on an S² pair (Eq. 2 + Eq. 4). With model.manifold.learn_rotation, the layer sees
+/// (X, R_θ·Y) for the <see cref="RotationBackbone"/> R_θ = exp([ω]×)·R₀, trained with the layer by one Adam
+/// (ω is the last parameter in optimizer.bin; R₀ is stored in experiment.json).
+/// </summary>
 internal sealed class ManifoldExperiment : GlassExperimentBase
 {
+    private const string InitialRotationKey = "rotation_init_bits";
+
     public ManifoldExperiment(GlassExperimentOptions o, ComputeDevice device) : this(o, device, S2Pair.Generate(o.S2!, o.Train.Seed)) { }
 
     private ManifoldExperiment(GlassExperimentOptions o, ComputeDevice device, S2Pair pair)
-        : base(o, device, GlassLayer.ForSphere(o.Manifold!, o.Ot, o.Train.Slices, o.Train.Seed), pair.X, pair.Y, 3, pair.GroundTruth)
+        : this(o, device, pair, o.Manifold!.LearnRotation ? new RotationBackbone(RotationBackbone.Initialise(o.Manifold.RotationInit, pair.X, pair.Y), o.Manifold.RotationLr / o.Train.Lr) : null) { }
+
+    private ManifoldExperiment(GlassExperimentOptions o, ComputeDevice device, S2Pair pair, RotationBackbone? rotation)
+        : base(o, device, GlassLayer.ForSphere(o.Manifold!, o.Ot, o.Train.Slices, o.Train.Seed), pair.X, pair.Y, 3, pair.GroundTruth,
+            rotation is null ? null : new[] { rotation.Omega })
     {
         Pair = pair;
+        Rotation = rotation;
     }
 
     internal S2Pair Pair { get; }
+    /// <summary>The rotation backbone (null unless learn_rotation).</summary>
+    internal RotationBackbone? Rotation { get; }
     public override string Kind => "manifold";
+
+    protected override Var Backbone(Var y) => Rotation is null ? y : Rotation.Apply(y);
+
+    /// <summary>
+    /// rotation_error_deg: the angle of R_θ·R (R the data's rotation, so R_θ = Rᵀ is the ground truth), and
+    /// rotation_init_error_deg, the same for R₀.
+    /// </summary>
+    protected override void EvaluateExtra(Dictionary<string, double> metrics)
+    {
+        if (Rotation is null) return;
+        var truth = Rotations.Transpose(Pair.Rotation);
+        metrics["rotation_error_deg"] = Rotations.AngleDeg(Rotation.Matrix(), truth);
+        metrics["rotation_init_error_deg"] = Rotations.AngleDeg(Rotation.Initial, truth);
+    }
+
+    protected override void SaveExtra(Dictionary<string, object> state)
+    {
+        if (Rotation is null) return;
+        state[InitialRotationKey] = Rotation.Initial.Select(BitConverter.DoubleToInt64Bits).ToArray();
+        state["rotation"] = Rotation.Matrix(); // R_θ for readers; not read back (ω is in optimizer.bin)
+    }
+
+    protected override Action? ReadExtra(JsonElement root, string path)
+    {
+        if (Rotation is null) return null;
+        if (!root.TryGetProperty(InitialRotationKey, out var e) || e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != 9)
+            throw new InvalidDataException($"{path}: '{InitialRotationKey}' missing or not 9 numbers; expected the initial rotation R₀ of model.manifold.learn_rotation.");
+        var r0 = e.EnumerateArray().Select(z => BitConverter.Int64BitsToDouble(z.GetInt64())).ToArray();
+        if (r0.Any(z => !double.IsFinite(z)))
+            throw new InvalidDataException($"{path}: '{InitialRotationKey}' holds a non-finite value; expected a rotation matrix.");
+        return () => Rotation.SetInitial(r0);
+    }
 }
 
 /// <summary>GLASS on an SBM pair (Eq. 3 + Eq. 5) with the diffusion features of <see cref="GraphFeatures"/>.</summary>

@@ -56,6 +56,21 @@ public sealed record ManifoldProjectionOptions
     public double GateCPerSqrtkDeg { get; init; } = 45.0;
     /// <summary>init_u_scale: scale of the initial tangent directions u_k (&gt; 0).</summary>
     public double InitUScale { get; init; } = 0.2;
+    /// <summary>
+    /// learn_rotation: train a rotation backbone R_θ on the second set (Y' = R_θ·Y, <see cref="RotationInit"/>
+    /// initialisation, refined by L_geo's gradient; GLASS §5, Eq. 6). Default false: the reference
+    /// implementation (and so the paper's tables) has no backbone. Used by the S² experiment, not by
+    /// <see cref="GlassLayer"/> itself.
+    /// </summary>
+    public bool LearnRotation { get; init; }
+    /// <summary>rotation_init: moments | identity — initial R₀ of the rotation backbone (when learn_rotation).</summary>
+    public RotationInit RotationInit { get; init; } = RotationInit.Moments;
+    /// <summary>
+    /// rotation_lr: step of the rotation backbone, radians per Adam step (&gt; 0; train.lr applies to the layer).
+    /// Kept small: while γ is large the blurred plan's loss is not minimised at the true rotation, and a large
+    /// step walks away from a good initialisation before the plan sharpens.
+    /// </summary>
+    public double RotationLr { get; init; } = 1e-3;
 }
 
 /// <summary>model.graph: the projection of Eq. 3 on Chebyshev diffusion features ψ_τ.</summary>

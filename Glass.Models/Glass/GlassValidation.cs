@@ -19,6 +19,8 @@ internal static class GlassValidation
         Require(o.GateCPerSqrtkDeg > 0 && double.IsFinite(o.GateCPerSqrtkDeg), "model.manifold.gate_c_per_sqrtk_deg", F(o.GateCPerSqrtkDeg), "a finite value > 0");
         Require(o.InitUScale > 0 && double.IsFinite(o.InitUScale), "model.manifold.init_u_scale", F(o.InitUScale), "a finite value > 0");
         Require(Enum.IsDefined(o.GateMode), "model.manifold.gate_mode", o.GateMode.ToString(), "fixed | tie | learn");
+        Require(o.RotationLr > 0 && double.IsFinite(o.RotationLr), "model.manifold.rotation_lr", F(o.RotationLr), "a finite value > 0");
+        Require(Enum.IsDefined(o.RotationInit), "model.manifold.rotation_init", o.RotationInit.ToString(), "moments | identity");
     }
 
     public static void Check(GraphProjectionOptions o)

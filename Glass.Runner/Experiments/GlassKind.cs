@@ -76,6 +76,10 @@ internal sealed class GlassKind : IExperimentKind
                 },
                 GateCPerSqrtkDeg = m.Double("gate_c_per_sqrtk_deg", d.GateCPerSqrtkDeg, NumberRange.Positive),
                 InitUScale = m.Double("init_u_scale", d.InitUScale, NumberRange.Positive),
+                // Not in the reference schema: the rotation backbone of GLASS §5 (off by default, so the papers' configs mean what they meant).
+                LearnRotation = m.Bool("learn_rotation", d.LearnRotation),
+                RotationLr = m.Double("rotation_lr", d.RotationLr, NumberRange.Positive),
+                RotationInit = m.Choice("rotation_init", RotationInitName(d.RotationInit), RotationInitNames) == "identity" ? RotationInit.Identity : RotationInit.Moments,
             };
         }
         else
@@ -142,6 +146,10 @@ internal sealed class GlassKind : IExperimentKind
     }
 
     private static readonly string[] GateNames = { "fixed", "tie", "learn" };
+
+    private static readonly string[] RotationInitNames = { "moments", "identity" };
+
+    private static string RotationInitName(RotationInit r) => r == RotationInit.Identity ? "identity" : "moments";
 
     private static string GateName(GateMode g) => g switch
     {

@@ -12,10 +12,10 @@ public class GlassExperimentTests
     [SetUp] public void SetUp() { _dir = Path.Combine(Path.GetTempPath(), "glass-exp-" + Guid.NewGuid().ToString("N")); Directory.CreateDirectory(_dir); }
     [TearDown] public void TearDown() => Directory.Delete(_dir, true);
 
-    private static GlassExperimentOptions S2(int n = 24, int steps = 6, bool rotation = true, double noise = 2.0) => new()
+    private static GlassExperimentOptions S2(int n = 24, int steps = 6, bool rotation = true, double noise = 2.0, bool learnRotation = false) => new()
     {
         S2 = new S2DataOptions { N = n, NoiseDeg = noise, Rotation = rotation },
-        Manifold = new ManifoldProjectionOptions { K = 4, GateMode = GateMode.Learn },
+        Manifold = new ManifoldProjectionOptions { K = 4, GateMode = GateMode.Learn, LearnRotation = learnRotation, RotationLr = 0.01 },
         Ot = new OtOptions { Gamma = 0.05 },
         Train = new TrainOptions { Steps = steps, Lr = 0.01, Slices = 2, Seed = 3 },
     };
@@ -44,10 +44,11 @@ public class GlassExperimentTests
     }
 
     [TestCase("manifold")]
+    [TestCase("manifold-rotation")]
     [TestCase("graph")]
     public void Resume_ContinuesBitIdentically(string kind)
     {
-        var o = kind == "manifold" ? S2() : Sbm(steps: 6);
+        var o = kind == "graph" ? Sbm(steps: 6) : S2(learnRotation: kind == "manifold-rotation");
         using var full = GlassExperiments.Create(o, ComputeDevice.Cpu);
         var rows = Enumerable.Range(0, 6).Select(_ => full.Step().Values.ToArray()).ToArray();
 
@@ -57,6 +58,11 @@ public class GlassExperimentTests
             first.SaveState(_dir);
         }
         using var resumed = GlassExperiments.Create(o, ComputeDevice.Cpu);
+        if (kind == "manifold-rotation")
+        {
+            // R₀ comes from the checkpoint, not from recomputation: scramble it first.
+            ((ManifoldExperiment)resumed).Rotation!.SetInitial(Rotations.Identity());
+        }
         resumed.LoadState(_dir);
         Assert.That(resumed.CompletedSteps, Is.EqualTo(3));
         for (int t = 3; t < 6; t++)
@@ -70,6 +76,27 @@ public class GlassExperimentTests
         var pa = ((GlassExperimentBase)full).Layer.Parameters;
         var pb = ((GlassExperimentBase)resumed).Layer.Parameters;
         for (int i = 0; i < pa.Count; i++) Assert.That(pb[i].Value, Is.EqualTo(pa[i].Value), pa[i].Name);
+        if (kind == "manifold-rotation")
+        {
+            var ra = ((ManifoldExperiment)full).Rotation!;
+            var rb = ((ManifoldExperiment)resumed).Rotation!;
+            Assert.That(rb.Omega.Value, Is.EqualTo(ra.Omega.Value), "ω");
+            Assert.That(rb.Matrix().Select(BitConverter.DoubleToInt64Bits), Is.EqualTo(ra.Matrix().Select(BitConverter.DoubleToInt64Bits)), "R_θ bit for bit");
+            Assert.That(ra.Omega.Value.Any(z => z != 0), "the rotation was trained");
+        }
+    }
+
+    [Test]
+    public void LoadState_WithRotation_RejectsACheckpointWithoutTheInitialRotation()
+    {
+        var o = S2(learnRotation: true);
+        using (var e = GlassExperiments.Create(o, ComputeDevice.Cpu)) { e.Step(); e.SaveState(_dir); }
+        string path = Path.Combine(_dir, "experiment.json");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("rotation_init_bits", "renamed"));
+        using var r = GlassExperiments.Create(o, ComputeDevice.Cpu);
+        var ex = Assert.Throws<InvalidDataException>(() => r.LoadState(_dir));
+        Assert.That(ex!.Message, Does.Contain("experiment.json").And.Contain("rotation_init_bits"));
+        Assert.That(r.CompletedSteps, Is.EqualTo(0), "nothing restored");
     }
 
     [Test]
@@ -141,6 +168,8 @@ public class GlassExperimentTests
         Assert.That(Assert.Throws<ArgumentException>(() => GlassExperiments.Create(S2() with { Graph = new GraphProjectionOptions() }, ComputeDevice.Cpu))!.Message, Does.Contain("Both"));
         Assert.That(Assert.Throws<ArgumentException>(() => GlassExperiments.Create(S2() with { S2 = new S2DataOptions { N = -1 } }, ComputeDevice.Cpu))!.Message, Does.Contain("data.n"));
         Assert.That(Assert.Throws<ArgumentException>(() => GlassExperiments.Create(S2() with { Train = new TrainOptions { GammaMin = 0 } }, ComputeDevice.Cpu))!.Message, Does.Contain("train.gamma_min"));
+        Assert.That(Assert.Throws<ArgumentException>(() => GlassExperiments.Create(S2(learnRotation: true) with { Manifold = S2().Manifold! with { LearnRotation = true, RotationLr = -1 } }, ComputeDevice.Cpu))!.Message,
+            Does.Contain("model.manifold.rotation_lr").And.Contain("-1"));
     }
 
     [Test]

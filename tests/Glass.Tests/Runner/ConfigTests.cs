@@ -201,6 +201,18 @@ public class ConfigTests
     }
 
     [Test]
+    public void LearnRotation_IsOffByDefault_AndBindsWhenGiven()
+    {
+        var d = (GlassExperimentOptions)RunConfig.Parse(S2Example, "example.yaml").Experiment.Options;
+        Assert.That(d.Manifold!.LearnRotation, Is.False, "the papers' configs keep the reference code's meaning");
+        var cfg = RunConfig.Parse("model:\n  manifold:\n    learn_rotation: true\n    rotation_lr: 0.002\n    rotation_init: identity\n", "r.yaml");
+        var o = (GlassExperimentOptions)cfg.Experiment.Options;
+        Assert.That((o.Manifold!.LearnRotation, o.Manifold.RotationLr, o.Manifold.RotationInit), Is.EqualTo((true, 0.002, RotationInit.Identity)));
+        Assert.That(cfg.Resolved["model"]!["manifold"]!["learn_rotation"]!.GetValue<bool>(), Is.True, "written to config.json");
+        Assert.That(RunConfig.Parse(cfg.ToJson(), "config.json").Hash, Is.EqualTo(cfg.Hash));
+    }
+
+    [Test]
     public void OtUnderModel_AndSeedAtTopLevel_AreAccepted()
     {
         string yaml = "exp_name: a\nmodel:\n  graph:\n    tau: 0.2\n  ot:\n    gamma: 0.3\ntrain:\n  steps: 7\nseed: 4\n";
@@ -242,6 +254,9 @@ public class ConfigTests
     [TestCase("data:\n  rewire_prob: -0.1\nmodel:\n  graph: {}\n", "data.rewire_prob", "got -0.1", "a number in [0, 1]")]
     [TestCase("data:\n  rotation: yes please\nmodel:\n  manifold: {}\n", "data.rotation", "'yes please'", "true or false")]
     [TestCase("model:\n  manifold:\n    gate_mode: tied\n", "model.manifold.gate_mode", "'tied'", "one of fixed | tie | learn")]
+    [TestCase("model:\n  manifold:\n    learn_rotation: 1\n", "model.manifold.learn_rotation", "'1'", "true or false")]
+    [TestCase("model:\n  manifold:\n    rotation_lr: 0\n", "model.manifold.rotation_lr", "got 0", "a number > 0")]
+    [TestCase("model:\n  manifold:\n    rotation_init: pca\n", "model.manifold.rotation_init", "'pca'", "one of moments | identity")]
     [TestCase("model:\n  graph:\n    tau: 0\n", "model.graph.tau", "got 0", "a number > 0")]
     [TestCase("model:\n  manifold: {}\not:\n  band_eps: 1\n", "ot.band_eps", "got 1", "a number in (0, 1)")]
     [TestCase("model:\n  manifold: {}\ndata: 5\n", "data", "scalar '5'", "a mapping")]
