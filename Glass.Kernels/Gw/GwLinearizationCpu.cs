@@ -132,6 +132,11 @@ internal sealed class ScalingSinkhornCpu
     /// <summary>y (rows) = A (rows×cols) · x, row-parallel SIMD.</summary>
     private static void MatVec(double[] a, double[] x, double[] y, int rows, int cols)
     {
+        if ((long)rows * cols < 1 << 16)
+        {
+            for (int r = 0; r < rows; r++) y[r] = Dot(a.AsSpan(r * cols, cols), x);
+            return;
+        }
         int chunks = Math.Max(1, Math.Min(rows, Environment.ProcessorCount * 4));
         Parallel.For(0, chunks, ch =>
         {

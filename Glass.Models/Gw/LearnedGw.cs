@@ -15,7 +15,7 @@ namespace Glass.Models.Gw;
 /// <param name="MainLoss">GW (Eq. 4) or rank (Eq. 6) term.</param>
 /// <param name="Spectral">E_sm term before weighting (0 if off).</param>
 /// <param name="Epsilon">Relative ε of the step.</param>
-/// <param name="Gamma">Absolute Sinkhorn γ = ε·c̄.</param>
+/// <param name="Gamma">Absolute Sinkhorn γ = ε·c̄ on the unnormalised cost (the solve itself uses C/c̄ and γ = ε).</param>
 /// <param name="SinkhornIterations">Forward Sinkhorn iterations (sum over retries).</param>
 /// <param name="Seconds">Wall time since training started.</param>
 public sealed record LearnedGwProgress(int Step, double Loss, double MainLoss, double Spectral, double Epsilon, double Gamma, int SinkhornIterations, double Seconds);
@@ -131,6 +131,10 @@ public sealed class LearnedGwTrainer
     /// <summary>D_Y (m×m).</summary>
     public double[] DistanceY => _dy;
 
+    /// <summary>Shapes and the options that change the computation, as one token (checked on <see cref="Load"/>).</summary>
+    internal string Fingerprint => string.Create(CultureInfo.InvariantCulture,
+        $"n{_n}m{_m}dx{_dX}dy{_dY}L{(int)_o.Loss}C{(int)_o.Cost}D{_o.Depth}H{_o.Hidden}E{_o.EmbedDim}A{(int)_o.Activation}B{_o.BatchSize}S{_o.Seed}T{_o.Steps}");
+
     /// <summary>One optimisation step on a batch (or the full data).</summary>
     public LearnedGwProgress Step()
     {
@@ -146,11 +150,11 @@ public sealed class LearnedGwTrainer
         var tape = new Tape();
         var ex = Model.Embed(tape, Model.F, Rows(_zx, _dX, ix), bn, _dX, trainable: true);
         var ey = Model.Embed(tape, Model.G, Rows(_zy, _dY, iy), bm, _dY, trainable: true);
-        var cost = Op.PairwiseSqEuclidean(ex, ey);
-        double cbar = 0;
-        foreach (var v in cost.Value) cbar += v;
-        cbar = Math.Max(cbar / cost.Length, 1e-300);
-        double gamma = eps * cbar;
+        // C / c̄ with the mean c̄ on the tape: the loss is invariant to the embeddings' scale and γ = ε exactly.
+        var raw = Op.PairwiseSqEuclidean(ex, ey);
+        double cbar = Math.Max(raw.Value.Average(), 1e-300);
+        var cost = Op.Div(raw, Op.Mean(raw));
+        double gamma = eps;
         Var plan;
         int iters = 0;
         int maxIter = _o.SinkhornMaxIter;
@@ -180,7 +184,7 @@ public sealed class LearnedGwTrainer
         {
             var e = GwOps.SpectralEnergy(cost, Distances.KnnLaplacian(dx, bn, Math.Min(_o.SpectralK, bn - 1)), Distances.KnnLaplacian(dy, bm, Math.Min(_o.SpectralK, bm - 1)));
             spectral = e.Scalar;
-            loss = Op.Add(loss, Op.Scale(e, _o.SpectralWeight / (cbar * cbar)));
+            loss = Op.Add(loss, Op.Scale(e, _o.SpectralWeight));
         }
         if (_o.SupervisedWeight > 0 && _o.KnownPairs is { } kp)
         {
@@ -202,7 +206,7 @@ public sealed class LearnedGwTrainer
         CompletedSteps++;
         Model.Epsilon = eps;
         _clock.Stop();
-        return new LearnedGwProgress(CompletedSteps, lv, mv, spectral, eps, gamma, iters, _clock.Elapsed.TotalSeconds);
+        return new LearnedGwProgress(CompletedSteps, lv, mv, spectral, eps, gamma * cbar, iters, _clock.Elapsed.TotalSeconds);
     }
 
     private int ProbeIterations(double[] cost, int n, int m, double gamma, int maxIter) => _lastIterProbe ? DenseSinkhorn.Solve(ComputeDevice.Cpu,
@@ -245,7 +249,7 @@ public sealed class LearnedGwTrainer
         Directory.CreateDirectory(directory);
         _opt.Save(Path.Combine(directory, "optimizer.bin"));
         Model.Save(directory);
-        File.WriteAllText(Path.Combine(directory, "trainer.txt"), string.Create(CultureInfo.InvariantCulture, $"step {CompletedSteps}\nepsilon {Model.Epsilon:R}\n"));
+        File.WriteAllText(Path.Combine(directory, "trainer.txt"), string.Create(CultureInfo.InvariantCulture, $"step {CompletedSteps}\nepsilon {Model.Epsilon:R}\nfingerprint {Fingerprint}\n"));
     }
 
     /// <summary>Restores a state written by <see cref="Save"/>.</summary>
@@ -257,6 +261,8 @@ public sealed class LearnedGwTrainer
         var lines = File.ReadAllLines(meta).Select(l => l.Split(' ')).ToDictionary(p => p[0], p => p[1]);
         if (!lines.TryGetValue("step", out var s) || !int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int step) || step < 0)
             throw new InvalidDataException($"{meta}: no valid 'step' line.");
+        if (!lines.TryGetValue("fingerprint", out var fp) || fp != Fingerprint)
+            throw new InvalidDataException($"{meta}: checkpoint of another configuration (fingerprint {fp ?? "missing"}; this run is {Fingerprint}).");
         string optPath = Path.Combine(directory, "optimizer.bin");
         if (!File.Exists(optPath)) throw new InvalidDataException($"{optPath}: missing optimiser state.");
         _opt.Load(optPath);

@@ -44,8 +44,8 @@ public sealed record GwPreprocessing
 
 /// <summary>
 /// Options of learned GW training (<see cref="LearnedGw.Train"/>); names match the YAML keys of the gw configs.
-/// ε is relative: the Sinkhorn γ of a step is ε·c̄ with c̄ the mean of that step's cost matrix (held
-/// constant in the backward), so ε does not depend on the embeddings' scale.
+/// ε is relative: each step solves Sinkhorn on C/c̄ with γ = ε, c̄ the mean of that step's cost matrix
+/// (differentiated through), so neither the loss nor ε depends on the embeddings' scale.
 /// </summary>
 public sealed record LearnedGwOptions
 {

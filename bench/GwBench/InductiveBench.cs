@@ -75,3 +75,28 @@ internal static class InductiveBench
         return a;
     }
 }
+
+internal static class IsoProbe
+{
+    public static void Run(int n, int steps, double epsMin)
+    {
+        var r = new Random(1);
+        var x = new double[n * 3];
+        for (int i = 0; i < n; i++) { x[i * 3] = 4 * r.NextDouble(); x[i * 3 + 1] = 2 * r.NextDouble(); x[i * 3 + 2] = r.NextDouble(); }
+        var y = x.Select(v => -v).ToArray();
+        var o = new LearnedGwOptions
+        {
+            Loss = GwLossKind.Distance, Cost = GwCost.SqEuclidean, Steps = steps, BatchSize = 0, Hidden = 32, EmbedDim = 8,
+            LearningRate = 1e-2, EpsilonStart = 0.5, EpsilonMin = epsMin, EpsilonDecay = 0.97,
+            DistancesX = new DistanceOptions { Metric = DistanceMetric.Euclidean }, DistancesY = new DistanceOptions { Metric = DistanceMetric.Euclidean },
+            PreprocessX = new GwPreprocessing { Standardize = false }, PreprocessY = new GwPreprocessing { Standardize = false },
+        };
+        var t = new LearnedGwTrainer(x, n, 3, y, n, 3, o) { ReportSinkhornIterations = true };
+        var sw = Stopwatch.StartNew();
+        for (int k = 0; k < steps; k++)
+        {
+            var p = t.Step();
+            if (k % 25 == 0 || k == steps - 1) Console.WriteLine($"step {p.Step} loss {p.Loss:G4} eps {p.Epsilon:G3} gamma {p.Gamma:G3} iters {p.SinkhornIterations} t {sw.Elapsed.TotalSeconds:F2}");
+        }
+    }
+}

@@ -58,6 +58,9 @@ switch (args[0])
         Console.WriteLine($"{{\"impl\": \"glass\", \"device\": \"{dev.ShortName}\", \"n\": {c1.Rows}, \"seconds\": {times[times.Count / 2]:G6}, \"all_seconds\": [{string.Join(", ", times.Select(t => t.ToString("G6")))}], \"gw_loss\": {r!.GwLoss:R}, \"iterations\": {r.Iterations}, \"inner_iterations\": {r.InnerIterations}, \"fallbacks\": {r.LogDomainFallbacks}}}");
         break;
     }
+    case "iso":
+        IsoProbe.Run(int.Parse(args[1]), int.Parse(args[2]), double.Parse(args[3]));
+        break;
     case "inductive":
     {
         int n = int.Parse(args[1]);
