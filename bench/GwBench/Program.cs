@@ -21,10 +21,11 @@ switch (args[0])
         var scores = new List<double>();
         foreach (int s in seeds)
         {
-            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3));
-            var r = SnareSeqExperiment.RunLearned(data, o);
+            int restarts = args.Skip(3).Where(a => a.StartsWith("restarts=")).Select(a => int.Parse(a[9..])).DefaultIfEmpty(1).First();
+            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=")));
+            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts);
             scores.Add(r.Foscttm);
-            Console.WriteLine($"seed {s} foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} train_s {r.Seconds:F1} {r.Detail}");
+            Console.WriteLine($"seed {s} foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G5} train_s {r.Seconds:F1} {r.Detail}");
         }
         double mean = scores.Average(), sd = Math.Sqrt(scores.Select(v => (v - mean) * (v - mean)).Sum() / Math.Max(1, scores.Count - 1));
         Console.WriteLine($"mean foscttm {mean:F4} ± {sd:F4} over {scores.Count} seeds");

@@ -35,19 +35,17 @@ public class EntropicGwTests
     }
 
     [Test]
-    public void IlgpuCpuAcceleratorMatchesPot()
+    public void IlgpuCpuAcceleratorMatchesTheCpuPath()
     {
-        var c = Cases.Value.Single(x => x.Name == "n25_m25_eps0.005");
-        var dev = Devices.Get("ilgpu-cpu");
-        var r = EntropicGw.Solve(dev, c.C1, c.C2, c.N, c.M, null, null, new EntropicGwOptions { Epsilon = c.Epsilon, MaxIter = 30, InnerMaxIter = 300, InnerTol = 1e-7 });
-        // float32 products on the accelerator: the loss to 1e-3 relative, the plan's argmax per row exactly.
-        Assert.That(Math.Abs(r.GwLoss - c.GwDist) / c.GwDist, Is.LessThanOrEqualTo(1e-3), $"GW loss {r.GwLoss:R} vs POT {c.GwDist:R}");
-        for (int i = 0; i < c.N; i++)
-        {
-            int a = Enumerable.Range(0, c.M).MaxBy(j => c.Plan[i * c.M + j]);
-            int b = Enumerable.Range(0, c.M).MaxBy(j => r.Plan[i * c.M + j]);
-            Assert.That(b, Is.EqualTo(a), $"row {i} argmax");
-        }
+        // ILGPU's CPU accelerator is ~100× slower than the managed path: a few outer/inner iterations only.
+        var c = Cases.Value.Single(x => x.Name == "n40_m35_eps0.05");
+        var o = new EntropicGwOptions { Epsilon = c.Epsilon, MaxIter = 1, InnerMaxIter = 6, InnerTol = 0 };
+        var cpu = EntropicGw.Solve(ComputeDevice.Cpu, c.C1, c.C2, c.N, c.M, null, null, o);
+        var acc = EntropicGw.Solve(Devices.Get("ilgpu-cpu"), c.C1, c.C2, c.N, c.M, null, null, o);
+        Assert.That(acc.Iterations, Is.EqualTo(cpu.Iterations));
+        // float32 GEMMs and costs on the accelerator: loss to 1e-4 relative, plan entries to 1e-4 relative.
+        Assert.That(Math.Abs(acc.GwLoss - cpu.GwLoss) / cpu.GwLoss, Is.LessThanOrEqualTo(1e-4), $"GW loss {acc.GwLoss:R} vs CPU {cpu.GwLoss:R}");
+        Close.All(cpu.Plan, acc.Plan, atol: 1e-8, rtol: 1e-3, what: "plan");
     }
 
     [Test]
