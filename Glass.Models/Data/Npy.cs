@@ -49,8 +49,7 @@ public static partial class Npy
         var shapeM = ShapeRx().Match(header);
         if (!descr.Success || !order.Success || !shapeM.Success)
             throw new InvalidDataException($"{path}: malformed .npy header '{header.Trim()}'.");
-        if (order.Groups[1].Value == "True")
-            throw new InvalidDataException($"{path}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.");
+        bool fortran = order.Groups[1].Value == "True";
         var dims = shapeM.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
         if (dims.Length is < 1 or > 2)
@@ -76,6 +75,14 @@ public static partial class Npy
                 throw new InvalidDataException($"{path}: value at {where} is {v.ToString(CultureInfo.InvariantCulture)}; expected finite numbers.");
             }
             data[i] = v;
+        }
+        if (fortran && dims.Length == 2)
+        {
+            // Column-major on disk: element (i, j) is at j·rows + i.
+            var c = new double[count];
+            int rows = dims[0], cols = dims[1];
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) c[(long)i * cols + j] = data[(long)j * rows + i];
+            data = c;
         }
         return new Array(data, dims);
     }

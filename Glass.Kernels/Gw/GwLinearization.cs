@@ -1,0 +1,75 @@
+using Glass.Kernels.Device;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Glass.Kernels.Gw;
+
+/// <summary>
+/// The linearised GW cost of the square loss on one device (Peyré, Cuturi, Solomon 2016, Prop. 1;
+/// learned-GW paper, Appendix: C_{k+1} from D_X Π_k D_Y):
+/// tens(Π) = 2·(constC − 2·D_X·Π·D_Y), constC_ij = ((D_X⊙D_X)a)_i + ((D_Y⊙D_Y)b)_j — POT's
+/// <c>gwggrad</c> for <c>loss_fun='square_loss'</c>; the GW loss is ½⟨tens(Π), Π⟩.
+/// D_X, D_Y stay on the device for the life of the object; each call moves Π up and tens down.
+/// On the managed CPU backend the two products are the blocked double GEMM; on an ILGPU accelerator
+/// they are the float32 tiled GEMM kernel (<see cref="GwOps"/>, loaded once per device).
+/// </summary>
+internal sealed class GwLinearization : IDisposable
+{
+    private readonly ComputeDevice _device;
+    private readonly int _n, _m;
+    private readonly double[] _dx, _dy, _r, _c;
+    private readonly double[]? _tmp;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _ddx, _ddy, _dr, _dc, _dplan, _dtmp, _dg, _dout;
+
+    public GwLinearization(ComputeDevice device, double[] dx, double[] dy, int n, int m, double[] a, double[] b)
+    {
+        _device = device; _n = n; _m = m; _dx = dx; _dy = dy;
+        _r = GwLinearizationCpu.SquaredTimes(dx, n, a);
+        _c = GwLinearizationCpu.SquaredTimes(dy, m, b);
+        if (!device.IsAccelerated)
+        {
+            _tmp = new double[(long)n * m];
+            return;
+        }
+        var acc = device.RequireAccelerator();
+        device.GetKernels(x => new GwOps(x));
+        _ddx = HostBuffers.Upload(acc, dx);
+        _ddy = HostBuffers.Upload(acc, dy);
+        _dr = HostBuffers.Upload(acc, _r);
+        _dc = HostBuffers.Upload(acc, _c);
+        _dplan = HostBuffers.Allocate(acc, (long)n * m);
+        _dtmp = HostBuffers.Allocate(acc, (long)n * m);
+        _dg = HostBuffers.Allocate(acc, (long)n * m);
+        _dout = HostBuffers.Allocate(acc, (long)n * m);
+    }
+
+    /// <summary>r = (D_X⊙D_X)a (length n).</summary>
+    public double[] RowTerm => _r;
+    /// <summary>c = (D_Y⊙D_Y)b (length m).</summary>
+    public double[] ColTerm => _c;
+
+    /// <summary>tens(Π) into <paramref name="output"/> (n×m).</summary>
+    public void Tens(double[] plan, double[] output)
+    {
+        if (!_device.IsAccelerated)
+        {
+            GwLinearizationCpu.Linearize(_dx, _dy, plan, _r, _c, _tmp!, output, _n, _m, 2.0, -4.0);
+            return;
+        }
+        var acc = _device.RequireAccelerator();
+        var ops = _device.GetKernels(x => new GwOps(x));
+        var single = new float[plan.Length];
+        for (int k = 0; k < plan.Length; k++) single[k] = (float)plan[k];
+        _dplan!.View.CopyFromCPU(single);
+        ops.Linearize(_ddx!.View, _ddy!.View, _dplan.View, _dr!.View, _dc!.View, _dtmp!.View, _dg!.View, _dout!.View, _n, _m, 2f, -4f);
+        acc.Synchronize();
+        var back = _dout.GetAsArray1D();
+        for (int k = 0; k < back.Length; k++) output[k] = back[k];
+    }
+
+    public void Dispose()
+    {
+        _ddx?.Dispose(); _ddy?.Dispose(); _dr?.Dispose(); _dc?.Dispose();
+        _dplan?.Dispose(); _dtmp?.Dispose(); _dg?.Dispose(); _dout?.Dispose();
+    }
+}

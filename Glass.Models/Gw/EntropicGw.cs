@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Globalization;
+using Glass.Kernels.Device;
+using Glass.Kernels.Gw;
+using Glass.Kernels.Sinkhorn;
+
+namespace Glass.Models.Gw;
+
+/// <summary>Options of the entropic GW baseline (POT 0.8.2 <c>ot.gromov.entropic_gromov_wasserstein</c> defaults).</summary>
+public sealed record EntropicGwOptions
+{
+    /// <summary>Entropic regularisation ε &gt; 0 of every inner Sinkhorn problem (POT <c>epsilon</c>).</summary>
+    public required double Epsilon { get; init; }
+    /// <summary>Outer (linearisation) iterations at most (POT <c>max_iter</c>).</summary>
+    public int MaxIter { get; init; } = 1000;
+    /// <summary>Stop when ‖Π_k − Π_{k−1}‖_F ≤ tol, checked at outer iterations 0, 10, 20, … (POT <c>tol</c>).</summary>
+    public double Tol { get; init; } = 1e-9;
+    /// <summary>Inner Sinkhorn iterations at most (POT's <c>ot.sinkhorn</c> default 1000).</summary>
+    public int InnerMaxIter { get; init; } = 1000;
+    /// <summary>Inner Sinkhorn stopping threshold on ‖Πᵀ1 − b‖₂ (POT default 1e-9).</summary>
+    public double InnerTol { get; init; } = 1e-9;
+
+    internal void Validate()
+    {
+        if (!(Epsilon > 0) || !double.IsFinite(Epsilon)) throw new ArgumentException($"Epsilon = {Epsilon.ToString(CultureInfo.InvariantCulture)}; expected a finite value > 0.", nameof(Epsilon));
+        if (MaxIter < 1) throw new ArgumentException($"MaxIter = {MaxIter}; expected ≥ 1.", nameof(MaxIter));
+        if (InnerMaxIter < 1) throw new ArgumentException($"InnerMaxIter = {InnerMaxIter}; expected ≥ 1.", nameof(InnerMaxIter));
+        if (!(Tol >= 0)) throw new ArgumentException($"Tol = {Tol}; expected ≥ 0.", nameof(Tol));
+        if (!(InnerTol >= 0)) throw new ArgumentException($"InnerTol = {InnerTol}; expected ≥ 0.", nameof(InnerTol));
+    }
+}
+
+/// <summary>Result of <see cref="EntropicGw.Solve"/>.</summary>
+/// <param name="Plan">Π, n×m row-major.</param>
+/// <param name="N">Rows.</param>
+/// <param name="M">Columns.</param>
+/// <param name="GwLoss">Σ_ijkl (D_X,ik − D_Y,jl)² Π_ij Π_kl (POT's <c>gw_dist</c> for square loss).</param>
+/// <param name="Iterations">Outer iterations performed.</param>
+/// <param name="Converged">‖Π_k − Π_{k−1}‖_F ≤ tol reached within MaxIter.</param>
+/// <param name="LastChange">‖Π_k − Π_{k−1}‖_F at the last check.</param>
+/// <param name="InnerIterations">Sinkhorn iterations summed over outer iterations.</param>
+/// <param name="LogDomainFallbacks">Inner solves where the exp-domain iteration broke down (zero or non-finite scaling) and the log-domain solver was used instead (CPU only).</param>
+/// <param name="Seconds">Wall time of the solve.</param>
+public sealed record EntropicGwResult(double[] Plan, int N, int M, double GwLoss, int Iterations, bool Converged, double LastChange,
+    long InnerIterations, int LogDomainFallbacks, double Seconds);
+
+/// <summary>
+/// Entropic Gromov–Wasserstein by mirror descent / Gold–Rangarajan linearisation (learned-GW paper,
+/// Appendix; Peyré, Cuturi, Solomon 2016): Π_0 = abᵀ, Π_{k+1} = Sinkhorn_ε(C_{k+1}) with
+/// C_{k+1} = 2·(constC − 2·D_X Π_k D_Y) — exactly POT 0.8.2's <c>entropic_gromov_wasserstein(…, 'square_loss', ε)</c>.
+/// The managed CPU path runs POT's exp-domain Sinkhorn (same iterates) with double GEMMs; an ILGPU
+/// device runs the float32 GEMM kernels and the dense log-domain Sinkhorn kernels (same fixed point, float32 costs).
+/// Memory O(n·m + n² + m²).
+/// </summary>
+public static class EntropicGw
+{
+    /// <summary>Solves entropic GW between metric-measure spaces (D_X, a) and (D_Y, b).</summary>
+    /// <param name="device">Managed CPU or an ILGPU accelerator.</param>
+    /// <param name="dx">D_X, n×n row-major, symmetric, finite.</param>
+    /// <param name="dy">D_Y, m×m row-major.</param>
+    /// <param name="n">Points of X.</param>
+    /// <param name="m">Points of Y.</param>
+    /// <param name="a">Marginal on X (null = uniform).</param>
+    /// <param name="b">Marginal on Y (null = uniform).</param>
+    /// <param name="options">ε and stopping rules.</param>
+    /// <exception cref="ArgumentException">Shapes, non-finite entries, marginals or options; the message names the argument.</exception>
+    public static EntropicGwResult Solve(ComputeDevice device, double[] dx, double[] dy, int n, int m, double[]? a, double[]? b, EntropicGwOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(dx);
+        ArgumentNullException.ThrowIfNull(dy);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        CheckSquare(dx, n, nameof(dx));
+        CheckSquare(dy, m, nameof(dy));
+        var aa = Marginals.Resolve(a, n, nameof(a));
+        var bb = Marginals.Resolve(b, m, nameof(b));
+        var sw = Stopwatch.StartNew();
+
+        var T = new double[(long)n * m];
+        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) T[(long)i * m + j] = aa[i] * bb[j];
+        var prev = new double[T.Length];
+        var tens = new double[T.Length];
+        using var lin = new GwLinearization(device, dx, dy, n, m, aa, bb);
+        var scaling = device.IsAccelerated ? null : new ScalingSinkhornCpu(n, m);
+        var sopt = new SinkhornOptions { Gamma = options.Epsilon, MaxIter = options.InnerMaxIter, Tol = options.InnerTol, Overrelax = false, CheckEvery = 10, ReturnPlan = true };
+        double err = 1;
+        int cpt = 0, fallbacks = 0;
+        long inner = 0;
+        while (err > options.Tol && cpt < options.MaxIter)
+        {
+            (prev, T) = (T, prev);
+            lin.Tens(prev, tens);
+            if (scaling is not null)
+            {
+                scaling.Solve(tens, aa, bb, options.Epsilon, options.InnerMaxIter, options.InnerTol, T);
+                inner += scaling.Iterations;
+                if (scaling.Numerical)
+                {
+                    fallbacks++;
+                    var r = DenseSinkhorn.Solve(ComputeDevice.Cpu, DenseGeometry.FromCostMatrix(tens, n, m), aa, bb, sopt);
+                    Array.Copy(r.Plan!, T, T.Length);
+                    inner += r.Iterations;
+                }
+            }
+            else
+            {
+                var r = DenseSinkhorn.Solve(device, DenseGeometry.FromCostMatrix(tens, n, m), aa, bb, sopt);
+                Array.Copy(r.Plan!, T, T.Length);
+                inner += r.Iterations;
+            }
+            if (cpt % 10 == 0)
+            {
+                double s = 0;
+                for (long k = 0; k < T.Length; k++) { double d = T[k] - prev[k]; s += d * d; }
+                err = Math.Sqrt(s);
+            }
+            cpt++;
+        }
+        lin.Tens(T, tens);
+        double loss = 0;
+        for (long k = 0; k < T.Length; k++) loss += 0.5 * tens[k] * T[k];
+        return new EntropicGwResult(T, n, m, loss, cpt, err <= options.Tol, err, inner, fallbacks, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Label-free self-tuning of single-cell tools (SCOT, Demetci et al. 2022; learned-GW paper §5):
+    /// for every k in <see cref="GwTuningOptions.Ks"/> build geodesic D_X, D_Y, for every ε solve, and
+    /// keep the run with the lowest GW loss. No labels or correspondences are used.
+    /// </summary>
+    /// <param name="device">Where the solves run.</param>
+    /// <param name="x">X, n×dX row-major.</param>
+    /// <param name="n">Rows of X.</param>
+    /// <param name="dX">Columns of X.</param>
+    /// <param name="y">Y, m×dY row-major.</param>
+    /// <param name="m">Rows of Y.</param>
+    /// <param name="dY">Columns of Y.</param>
+    /// <param name="options">The grid and the solver settings.</param>
+    /// <exception cref="InvalidOperationException">No grid point produced a finite GW loss.</exception>
+    public static GwTuningResult Tune(ComputeDevice device, double[] x, int n, int dX, double[] y, int m, int dY, GwTuningOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Epsilons.Count == 0 || options.Ks.Count == 0) throw new ArgumentException("Tune: the ε grid and the k grid must be non-empty.", nameof(options));
+        var trials = new List<GwTuningTrial>();
+        EntropicGwResult? best = null;
+        double bestEps = 0; int bestK = 0;
+        foreach (int k in options.Ks)
+        {
+            var dopt = options.Distances with { K = k };
+            var DX = Distances.Compute(x, n, dX, dopt, "x");
+            var DY = Distances.Compute(y, m, dY, dopt, "y");
+            foreach (double eps in options.Epsilons)
+            {
+                var r = Solve(device, DX.Values, DY.Values, n, m, null, null, options.Solver with { Epsilon = eps });
+                bool ok = double.IsFinite(r.GwLoss) && r.Plan.All(double.IsFinite);
+                trials.Add(new GwTuningTrial(eps, k, r.GwLoss, r.Converged, ok, r.Seconds));
+                if (ok && (best is null || r.GwLoss < best.GwLoss)) { best = r; bestEps = eps; bestK = k; }
+            }
+        }
+        if (best is null) throw new InvalidOperationException("Tune: no (ε, k) grid point gave a finite GW loss.");
+        return new GwTuningResult(best, bestEps, bestK, trials);
+    }
+
+    private static void CheckSquare(double[] d, int n, string name)
+    {
+        if (n < 1) throw new ArgumentException($"{name}: size {n}; expected ≥ 1.", name);
+        if ((long)n * n != d.Length) throw new ArgumentException($"{name} has {d.Length} entries; expected {n}×{n} = {(long)n * n}.", name);
+        for (int k = 0; k < d.Length; k++)
+            if (!double.IsFinite(d[k])) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name}[{k / n}, {k % n}] = {d[k]}; expected finite distances."), name);
+    }
+}
+
+/// <summary>The grid of <see cref="EntropicGw.Tune"/>.</summary>
+public sealed record GwTuningOptions
+{
+    /// <summary>ε values tried (SCOT's grid spans 5e-4 … 1e-2).</summary>
+    public IReadOnlyList<double> Epsilons { get; init; } = new[] { 5e-4, 1e-3, 5e-3, 1e-2 };
+    /// <summary>kNN sizes tried for the geodesic distances.</summary>
+    public IReadOnlyList<int> Ks { get; init; } = new[] { 20, 50, 110 };
+    /// <summary>Distance settings (metric geodesic; K is overridden by the grid).</summary>
+    public DistanceOptions Distances { get; init; } = new();
+    /// <summary>Solver settings (Epsilon is overridden by the grid).</summary>
+    public EntropicGwOptions Solver { get; init; } = new() { Epsilon = 1e-3 };
+}
+
+/// <summary>One grid point of <see cref="EntropicGw.Tune"/>.</summary>
+/// <param name="Epsilon">ε.</param>
+/// <param name="K">kNN size.</param>
+/// <param name="GwLoss">GW loss of the plan (selection criterion).</param>
+/// <param name="Converged">The outer loop converged.</param>
+/// <param name="Valid">Finite loss and plan.</param>
+/// <param name="Seconds">Solve time.</param>
+public sealed record GwTuningTrial(double Epsilon, int K, double GwLoss, bool Converged, bool Valid, double Seconds);
+
+/// <summary>Result of <see cref="EntropicGw.Tune"/>.</summary>
+/// <param name="Best">The lowest-GW-loss solve.</param>
+/// <param name="Epsilon">Its ε.</param>
+/// <param name="K">Its k.</param>
+/// <param name="Trials">Every grid point, in grid order.</param>
+public sealed record GwTuningResult(EntropicGwResult Best, double Epsilon, int K, IReadOnlyList<GwTuningTrial> Trials);

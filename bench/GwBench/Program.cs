@@ -1,0 +1,101 @@
+// Usage (from the repo root):
+//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [key=value ...]
+//   dotnet run -c Release --project bench/GwBench -- snare baseline
+//   dotnet run -c Release --project bench/GwBench -- egw C1.npy C2.npy EPS [device]     (times EntropicGw.Solve; prints JSON)
+//   dotnet run -c Release --project bench/GwBench -- inductive N [device]
+using System.Diagnostics;
+using System.Globalization;
+using Glass.Kernels.Device;
+using Glass.Models.Data;
+using Glass.Models.Gw;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+string snareDir = Environment.GetEnvironmentVariable("SNARE_DIR") ?? "/work/shared/data/snareseq";
+switch (args[0])
+{
+    case "snare" when args[1] == "learned":
+    {
+        var data = SnareSeqData.Load(snareDir);
+        var seeds = args[2].Split(',').Select(int.Parse).ToArray();
+        var scores = new List<double>();
+        foreach (int s in seeds)
+        {
+            int restarts = args.Skip(3).Where(a => a.StartsWith("restarts=")).Select(a => int.Parse(a[9..])).DefaultIfEmpty(1).First();
+            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=")));
+            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts);
+            scores.Add(r.Foscttm);
+            Console.WriteLine($"seed {s} foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G5} train_s {r.Seconds:F1} {r.Detail}");
+        }
+        double mean = scores.Average(), sd = Math.Sqrt(scores.Select(v => (v - mean) * (v - mean)).Sum() / Math.Max(1, scores.Count - 1));
+        Console.WriteLine($"mean foscttm {mean:F4} ± {sd:F4} over {scores.Count} seeds");
+        break;
+    }
+    case "snare" when args[1] == "baseline":
+    {
+        var data = SnareSeqData.Load(snareDir);
+        var tune = new GwTuningOptions();
+        if (args.Length > 2) tune = tune with { Epsilons = args[2].Split(',').Select(double.Parse).ToArray() };
+        if (args.Length > 3) tune = tune with { Ks = args[3].Split(',').Select(int.Parse).ToArray() };
+        var r = SnareSeqExperiment.RunBaseline(data, tune);
+        Console.WriteLine($"entropic-gw foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G6} tune_s {r.Seconds:F1} {r.Detail}");
+        break;
+    }
+    case "egw":
+    {
+        var c1 = Npy.Read(args[1]); var c2 = Npy.Read(args[2]);
+        double eps = double.Parse(args[3]);
+        using var dev = ComputeDevice.Open(args.Length > 4 ? args[4] : "cpu");
+        int repeats = args.Length > 5 ? int.Parse(args[5]) : 3;
+        var times = new List<double>();
+        EntropicGwResult? r = null;
+        for (int k = 0; k < repeats; k++)
+        {
+            var sw = Stopwatch.StartNew();
+            r = EntropicGw.Solve(dev, c1.Data, c2.Data, c1.Rows, c2.Rows, null, null, new EntropicGwOptions { Epsilon = eps });
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        Console.WriteLine($"{{\"impl\": \"glass\", \"device\": \"{dev.ShortName}\", \"n\": {c1.Rows}, \"seconds\": {times[times.Count / 2]:G6}, \"all_seconds\": [{string.Join(", ", times.Select(t => t.ToString("G6")))}], \"gw_loss\": {r!.GwLoss:R}, \"iterations\": {r.Iterations}, \"inner_iterations\": {r.InnerIterations}, \"fallbacks\": {r.LogDomainFallbacks}}}");
+        break;
+    }
+    case "iso":
+        IsoProbe.Run(int.Parse(args[1]), int.Parse(args[2]), double.Parse(args[3]));
+        break;
+    case "inductive":
+    {
+        int n = int.Parse(args[1]);
+        using var dev = ComputeDevice.Open(args.Length > 2 ? args[2] : "cpu");
+        var r = InductiveBench.Run(n, dev);
+        Console.WriteLine(r);
+        break;
+    }
+}
+
+static LearnedGwOptions Apply(LearnedGwOptions o, IEnumerable<string> kvs)
+{
+    foreach (var kv in kvs)
+    {
+        var p = kv.Split('=');
+        double v = p[0] is "loss" or "cost" ? 0 : double.Parse(p[1]);
+        o = p[0] switch
+        {
+            "steps" => o with { Steps = (int)v },
+            "batch" => o with { BatchSize = (int)v },
+            "lr" => o with { LearningRate = v },
+            "eps0" => o with { EpsilonStart = v },
+            "epsmin" => o with { EpsilonMin = v },
+            "decay" => o with { EpsilonDecay = v },
+            "delta" => o with { RankDelta = v },
+            "hidden" => o with { Hidden = (int)v },
+            "embed" => o with { EmbedDim = (int)v },
+            "depth" => o with { Depth = (int)v },
+            "spectral" => o with { SpectralWeight = v },
+            "k" => o with { DistancesX = o.DistancesX with { K = (int)v }, DistancesY = o.DistancesY with { K = (int)v } },
+            "loss" => o with { Loss = Enum.Parse<GwLossKind>(p[1], true) },
+            "cost" => o with { Cost = Enum.Parse<GwCost>(p[1], true) },
+            _ => throw new ArgumentException($"unknown key {p[0]}"),
+        };
+    }
+    return o;
+}
