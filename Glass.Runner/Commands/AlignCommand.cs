@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Glass.Kernels.Device;
 using Glass.Kernels.Sinkhorn;
@@ -67,17 +68,20 @@ internal static class AlignCommand
         if (r.TopK < 1) throw new ArgumentException($"--top-k = {r.TopK}; expected an integer ≥ 1.");
         if (r.Model is not null && (r.Seed is not null || r.Steps is not null))
             throw new ArgumentException("--seed and --steps set up training; they do not apply with --model.");
-        var (options, resolved) = LoadOptions(r.Config, r.Seed, r.Steps, stderr);
+        // With --model and no --config, the training's resolved config saved beside the model (model/config.json) gives D_X, D_Y for the GW loss.
+        string? modelFile = r.Model is null ? null : ModelPath(r.Model);
+        string? configPath = r.Config;
+        if (configPath is null && modelFile is not null && Path.Combine(Path.GetDirectoryName(modelFile)!, ConfigFile) is var saved && File.Exists(saved))
+            configPath = saved;
+        var (options, resolved) = LoadOptions(configPath, r.Seed, r.Steps, stderr);
         var spec = new GwDataSpec(Path.GetFullPath(r.X), Path.GetFullPath(r.Y), r.LabelsX is null ? null : Path.GetFullPath(r.LabelsX),
             r.LabelsY is null ? null : Path.GetFullPath(r.LabelsY), r.Paired, null);
         var (xs, ys, lx, ly) = GwKind.ReadData(spec);
         if (r.TopK > ys.Rows) throw new ArgumentException($"--top-k = {r.TopK}; expected ≤ the {ys.Rows} rows of {r.Y}.");
 
         GwModel? trained = null;
-        string? modelFile = null;
-        if (r.Model is not null)
+        if (modelFile is not null)
         {
-            modelFile = ModelPath(r.Model);
             trained = GwModel.Load(modelFile);
             if (xs.Cols != trained.DimX)
                 throw new ArgumentException($"{r.X}: {xs.Cols} features per row, but the model {modelFile} was trained on X with {trained.DimX}.");
@@ -143,6 +147,7 @@ internal static class AlignCommand
 
         using var folder = AlignFolder.Begin(r.Out);
         trained.Save(folder.PathOf("model"));
+        File.WriteAllText(Path.Combine(folder.PathOf("model"), ConfigFile), resolved.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         folder.WriteAlignment(al);
         folder.WriteMatrix("x_aligned", xAligned, n, d);
         folder.WriteMatrix("y_aligned", yAligned, m, d);
@@ -169,6 +174,9 @@ internal static class AlignCommand
     }
 
     private const string GwModelFile = "gw_model.json";
+
+    /// <summary>The resolved model.gw / train config saved beside the model (JSON, readable as YAML by --config).</summary>
+    internal const string ConfigFile = "config.json";
 
     /// <summary>The options from <c>--config</c> (model.gw, train) or the defaults, and their resolved form for metrics.json.</summary>
     internal static (LearnedGwOptions Options, JsonObject Resolved) LoadOptions(string? configPath, int? seed, int? steps, TextWriter stderr)
@@ -220,7 +228,7 @@ internal static class AlignCommand
         var ey = model.EmbedY(ys.Data, m, r.Y);
         var s = DenseSinkhorn.Solve(dev, DenseGeometry.FromPoints(ex, ey, model.EmbedDim), null, null,
             new SinkhornOptions { Gamma = gamma, MaxIter = 5000, Tol = 1e-9, ReturnPlan = true });
-        return (AlignmentMetrics.GwLoss(dx, dy, s.Plan!, n, m), trainer is null ? "D_X, D_Y from the distance options of --config (or the defaults)" : null);
+        return (AlignmentMetrics.GwLoss(dx, dy, s.Plan!, n, m), trainer is null ? "D_X, D_Y from model.gw.distance of " + (r.Config ?? "the model's config.json or the defaults") : null);
     }
 
     private static void WriteHistory(string path, IReadOnlyList<LearnedGwProgress> h)
