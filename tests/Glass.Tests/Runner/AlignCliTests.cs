@@ -29,6 +29,7 @@ public class AlignCliTests
             distance:
               metric: euclidean
             preprocess:
+              l2_normalize_rows: false
               standardize: true
         train:
           lr: 1.0e-2

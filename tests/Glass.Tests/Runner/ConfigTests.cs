@@ -333,7 +333,7 @@ public class ConfigTests
         var reg = ExperimentRegistry.Default.With(new FakeKind());
         var cfg = RunConfig.Parse(RunnerTestSupport.FakeYaml("f", "out"), "f.yaml", null, reg);
         Assert.That(cfg.Kind, Is.EqualTo("fake"));
-        Assert.That(ExperimentRegistry.Default.Names, Is.EqualTo(new[] { "manifold", "graph" }));
+        Assert.That(ExperimentRegistry.Default.Names, Is.EqualTo(new[] { "manifold", "graph", "gw" }));
         var e = Assert.Throws<ConfigException>(() => RunConfig.Parse(RunnerTestSupport.FakeYaml("f", "out"), "f.yaml"))!;
         Assert.That(e.Message, Does.Contain("model"));
     }

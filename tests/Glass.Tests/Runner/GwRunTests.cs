@@ -117,7 +117,7 @@ public class GwRunTests
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
         string text = summary.RootElement.ToString();
         Assert.That(text, Does.Contain("foscttm"));
-        Assert.That(File.Exists(Path.Combine(run, "loss.png")), Is.True);
+        Assert.That(File.Exists(Path.Combine(run, "plots", "loss.png")), Is.True);
     }
 
     private static (int Code, string Out, string Err) Bench(params string[] args)
