@@ -39,17 +39,18 @@ internal static class AlignCommand
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
         var seed = new Option<int?>("--seed") { Description = "Seed (overrides train.seed)." };
         var steps = new Option<int?>("--steps") { Description = "Training steps (overrides train.steps)." };
+        var restarts = new Option<int>("--restarts") { Description = "Train R initialisations (seeds seed·R + r) and keep the one with the lowest GW loss (label-free).", DefaultValueFactory = _ => 1 };
         var topK = new Option<int>("--top-k") { Description = "Plan entries kept per row in plan_topk.", DefaultValueFactory = _ => 5 };
         var noPlots = new Option<bool>("--no-plots") { Description = "Do not write PNG plots." };
         var outDir = new Option<string>("--out") { Description = "Output folder (must not exist or be empty).", Required = true };
         var cmd = new Command("align", "Align two point sets with learned Gromov–Wasserstein (train, or --model to reuse a trained model); writes model, matches, plan, aligned data, metrics, plots.")
         {
-            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, topK, noPlots, outDir,
+            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, restarts, topK, noPlots, outDir,
         };
         cmd.SetAction(p =>
         {
             var req = new AlignRequest(p.GetValue(x)!, p.GetValue(y)!, p.GetValue(labelsX), p.GetValue(labelsY), p.GetValue(paired),
-                p.GetValue(config), p.GetValue(model), p.GetValue(device)!, p.GetValue(seed), p.GetValue(steps), p.GetValue(topK),
+                p.GetValue(config), p.GetValue(model), p.GetValue(device)!, p.GetValue(seed), p.GetValue(steps), p.GetValue(restarts), p.GetValue(topK),
                 !p.GetValue(noPlots), p.GetValue(outDir)!);
             Run(req, ctx.Out, ctx.Err);
             return 0;
@@ -58,7 +59,7 @@ internal static class AlignCommand
     }
 
     internal sealed record AlignRequest(string X, string Y, string? LabelsX, string? LabelsY, bool Paired, string? Config, string? Model,
-        string Device, int? Seed, int? Steps, int TopK, bool Plots, string Out);
+        string Device, int? Seed, int? Steps, int Restarts, int TopK, bool Plots, string Out);
 
     /// <summary>Runs one alignment; every input is read and checked before anything is written.</summary>
     internal static void Run(AlignRequest r, TextWriter stdout, TextWriter stderr)
@@ -66,8 +67,9 @@ internal static class AlignCommand
         var total = Stopwatch.StartNew();
         AlignFolder.CheckTarget(r.Out);
         if (r.TopK < 1) throw new ArgumentException($"--top-k = {r.TopK}; expected an integer ≥ 1.");
-        if (r.Model is not null && (r.Seed is not null || r.Steps is not null))
-            throw new ArgumentException("--seed and --steps set up training; they do not apply with --model.");
+        if (r.Model is not null && (r.Seed is not null || r.Steps is not null || r.Restarts != 1))
+            throw new ArgumentException("--seed, --steps and --restarts set up training; they do not apply with --model.");
+        if (r.Restarts < 1) throw new ArgumentException($"--restarts = {r.Restarts}; expected an integer ≥ 1.");
         // With --model and no --config, the training's resolved config saved beside the model (model/config.json) gives D_X, D_Y for the GW loss.
         string? modelFile = r.Model is null ? null : ModelPath(r.Model);
         string? configPath = r.Config;
@@ -77,6 +79,8 @@ internal static class AlignCommand
         var spec = new GwDataSpec(Path.GetFullPath(r.X), Path.GetFullPath(r.Y), r.LabelsX is null ? null : Path.GetFullPath(r.LabelsX),
             r.LabelsY is null ? null : Path.GetFullPath(r.LabelsY), r.Paired, null);
         var (xs, ys, lx, ly) = GwKind.ReadData(spec);
+        if (r.Restarts > 1 && ((long)xs.Rows * ys.Rows > GwLossMaxEntries || (long)xs.Rows * xs.Rows > GwLossMaxEntries || (long)ys.Rows * ys.Rows > GwLossMaxEntries))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--restarts {r.Restarts} selects by the GW loss of the dense plan, which needs {xs.Rows}×{ys.Rows} entries (limit {GwLossMaxEntries}); use --restarts 1."));
         if (r.TopK > ys.Rows) throw new ArgumentException($"--top-k = {r.TopK}; expected ≤ the {ys.Rows} rows of {r.Y}.");
 
         GwModel? trained = null;
@@ -94,19 +98,34 @@ internal static class AlignCommand
         LearnedGwTrainer? trainer = null;
         LearnedGwProgress? last = null;
         var history = new List<LearnedGwProgress>();
+        var restartLosses = new List<double>();
+        int? bestSeed = null;
+        double bestGw = double.PositiveInfinity;
         if (trained is null)
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"glass align: training learned GW ({options.Loss.ToString().ToLowerInvariant()} loss, {options.Steps} steps) on {xs.Rows}×{xs.Cols} ↔ {ys.Rows}×{ys.Cols}, {dev.Name}"));
             var sw = Stopwatch.StartNew();
-            trainer = new LearnedGwTrainer(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, options, dev);
-            while (trainer.CompletedSteps < options.Steps)
+            // restarts > 1: seeds seed·R + r, keep the lowest GW loss of the full-data plan on D_X, D_Y (label-free, as SnareSeqExperiment.RunLearned).
+            for (int rs = 0; rs < r.Restarts; rs++)
             {
-                last = trainer.Step();
-                history.Add(last);
+                var o = r.Restarts == 1 ? options : options with { Seed = options.Seed * r.Restarts + rs };
+                var t = new LearnedGwTrainer(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, o, dev);
+                var h = new List<LearnedGwProgress>();
+                while (t.CompletedSteps < o.Steps) h.Add(t.Step());
+                if (r.Restarts == 1) { trainer = t; history = h; break; }
+                var probe = InductiveAligner.Align(dev, t.Model, xs.Data, xs.Rows, ys.Data, ys.Rows, new InductiveOptions { RelativeTol = 1e-6, TopK = 1 }, r.X, r.Y);
+                double loss = GwLoss(dev, t, t.Model, o, xs, ys, probe.Gamma, r).Value ?? double.NaN;
+                restartLosses.Add(loss);
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"glass align: restart {rs + 1}/{r.Restarts} (seed {o.Seed}): GW loss {loss:G6}"));
+                if (trainer is null || loss < bestGw)
+                {
+                    trainer = t; history = h; bestSeed = o.Seed; bestGw = loss;
+                }
             }
+            last = history.Count > 0 ? history[^1] : null;
             trainSeconds = sw.Elapsed.TotalSeconds;
-            trained = trainer.Model;
+            trained = trainer!.Model;
         }
 
         var al = InductiveAligner.Align(dev, trained, xs.Data, xs.Rows, ys.Data, ys.Rows,
@@ -143,6 +162,12 @@ internal static class AlignCommand
         metrics["align_seconds"] = al.Seconds;
         metrics["train_seconds"] = trainSeconds;
         if (last is not null) { metrics["train_steps"] = last.Step; metrics["final_loss"] = Num(last.Loss); }
+        if (restartLosses.Count > 0)
+        {
+            metrics["restarts"] = r.Restarts;
+            metrics["restart_gw_losses"] = new JsonArray(restartLosses.Select(Num).ToArray());
+            metrics["restart_seed"] = bestSeed;
+        }
         metrics["device"] = dev.ShortName;
 
         using var folder = AlignFolder.Begin(r.Out);

@@ -169,6 +169,23 @@ public class AlignCliTests
                 Assert.That(b[i * D + k], Is.EqualTo(a[perm[i] * D + k]).Within(1e-6), $"row {i}");
     }
 
+    [Test]
+    public void Restarts_KeepTheLowestGwLoss()
+    {
+        string o = Path.Combine(_dir, "restarts");
+        var (code, _, err) = Align("--x", _x, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--restarts", "2", "--no-plots", "--out", o);
+        Assert.That(code, Is.EqualTo(0), err);
+        using var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(o, "metrics.json")));
+        var losses = m.RootElement.GetProperty("restart_gw_losses").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.That(losses, Has.Length.EqualTo(2));
+        int best = Array.IndexOf(losses, losses.Min());
+        Assert.That(m.RootElement.GetProperty("restart_seed").GetInt32(), Is.EqualTo(3 * 2 + best), "seeds seed·R + r");
+        Assert.That(m.RootElement.GetProperty("gw_loss").GetDouble(), Is.EqualTo(losses.Min()).Within(1e-9 * (1 + losses.Min())));
+        var bad = Align("--model", _trained, "--x", _x, "--y", _y, "--restarts", "2", "--out", Path.Combine(_dir, "r2"));
+        Assert.That(bad.Code, Is.EqualTo(2));
+        Assert.That(bad.Err, Does.Contain("--restarts"));
+    }
+
     private void AssertBad((int Code, string Out, string Err) r, string outDir, params string[] fragments)
     {
         Assert.That(r.Code, Is.EqualTo(2), r.Err);

@@ -127,7 +127,7 @@ public class ConfigTests
         var names = Directory.GetFiles(Configs, "gw_*.yaml").Select(Path.GetFileName).ToHashSet();
         Assert.That(names, Is.EquivalentTo(new[]
         {
-            "gw_snareseq_rank.yaml", "gw_snareseq_distance.yaml", "gw_snareseq_rank_no_anneal.yaml", "gw_snareseq_rank_no_spectral.yaml",
+            "gw_snareseq_rank.yaml", "gw_snareseq_distance.yaml", "gw_snareseq_rank_no_anneal.yaml", "gw_snareseq_rank_spectral.yaml",
         }));
         Assert.That(Directory.GetFiles(Path.Combine(Configs, "smoke"), "gw_*.yaml").Select(Path.GetFileName),
             Is.EquivalentTo(new[] { "gw_rank.yaml", "gw_distance.yaml" }));
@@ -136,10 +136,10 @@ public class ConfigTests
         Assert.That(rank.Data.SnareSeq, Is.EqualTo(Path.GetFullPath(Path.Combine(Configs, "..", "..", "shared", "data", "snareseq"))));
         Assert.That(rank.Options.Loss, Is.EqualTo(Glass.Models.Gw.GwLossKind.Rank));
         Assert.That(rank.Options.EpsilonDecay, Is.LessThan(1));
-        Assert.That(rank.Options.SpectralWeight, Is.GreaterThan(0));
+        Assert.That(rank.Options, Is.EqualTo(Glass.Models.Gw.SnareSeqExperiment.DefaultOptions(0)), "the main config is the label-free SNARE-seq default");
         Assert.That(Load("gw_snareseq_distance.yaml").Options, Is.EqualTo(rank.Options with { Loss = Glass.Models.Gw.GwLossKind.Distance }));
         Assert.That(Load("gw_snareseq_rank_no_anneal.yaml").Options, Is.EqualTo(rank.Options with { EpsilonDecay = 1 }));
-        Assert.That(Load("gw_snareseq_rank_no_spectral.yaml").Options, Is.EqualTo(rank.Options with { SpectralWeight = 0 }));
+        Assert.That(Load("gw_snareseq_rank_spectral.yaml").Options, Is.EqualTo(rank.Options with { SpectralWeight = 0.1 }));
     }
 
     [Test]

@@ -98,15 +98,16 @@ public class GwRunTests
         Assert.That(e.Message, Does.Contain(expected));
     }
 
-    [Test]
-    public void SmokeConfig_RunsEndToEnd()
+    [TestCase("gw_rank.yaml")]
+    [TestCase("gw_distance.yaml")]
+    public void SmokeConfig_RunsEndToEnd(string smoke)
     {
         // The smoke twin next to its tiny synthetic pair (paths in the file are relative to it).
         var (x, y, _, _, _) = AlignCliTests.WritePair(_dir, 40, 5); // also writes labels.txt
         File.Move(x, Path.Combine(_dir, "pair_x.npy"));
         File.Move(y, Path.Combine(_dir, "pair_y.npy"));
-        string cfg = Path.Combine(_dir, "gw_rank.yaml");
-        File.Copy(Path.Combine(RepoRoot(), "configs", "smoke", "gw_rank.yaml"), cfg);
+        string cfg = Path.Combine(_dir, smoke);
+        File.Copy(Path.Combine(RepoRoot(), "configs", "smoke", smoke), cfg);
         string runs = Path.Combine(_dir, "runs");
         var (code, stdout, stderr) = GlassCli(null, null, "run", cfg, "--device", "cpu", "--out", runs, "--quiet");
         Assert.That(code, Is.EqualTo(0), stderr + stdout);
