@@ -154,6 +154,7 @@ internal static class AlignCommand
         var (gw, gwNote) = GwLoss(dev, trainer, trained, options, xs, ys, al.Gamma, r);
         metrics["gw_loss"] = gw is { } g ? Num(g) : null;
         if (gwNote is not null) metrics["gw_loss_note"] = gwNote;
+        if (gw is null && gwNote is not null) stderr.WriteLine("note: gw_loss " + gwNote);
         metrics["sinkhorn_iterations"] = al.Iterations;
         metrics["sinkhorn_converged"] = al.Converged;
         metrics["marginal_error"] = Num(al.MarginalError);
@@ -246,8 +247,16 @@ internal static class AlignCommand
             // D_X, D_Y as in training: the distance options of --config (or the defaults) on the normalised inputs.
             var zx = model.NormalizationX.Apply(xs.Data, n, xs.Cols, r.X);
             var zy = model.NormalizationY.Apply(ys.Data, m, ys.Cols, r.Y);
-            dx = Distances.Compute(zx, n, xs.Cols, options.DistancesX, r.X).Values;
-            dy = Distances.Compute(zy, m, ys.Cols, options.DistancesY, r.Y).Values;
+            try
+            {
+                dx = Distances.Compute(zx, n, xs.Cols, options.DistancesX, r.X).Values;
+                dy = Distances.Compute(zy, m, ys.Cols, options.DistancesY, r.Y).Values;
+            }
+            catch (ArgumentException e)
+            {
+                // The new data may not suit the training's distance options (e.g. k ≥ n): the alignment stands, the metric says why it is missing.
+                return (null, "not computed: " + e.Message + " (pass --config with another model.gw.distance)");
+            }
         }
         var ex = model.EmbedX(xs.Data, n, r.X);
         var ey = model.EmbedY(ys.Data, m, r.Y);

@@ -24,11 +24,13 @@ internal static class GwBenchCommands
         var maxIter = new Option<int>("--max-iter") { Description = "Outer iterations at most (POT max_iter).", DefaultValueFactory = _ => 1000 };
         var tol = new Option<double>("--tol") { Description = "Outer stopping threshold on ‖Π_k − Π_{k−1}‖_F (POT tol).", DefaultValueFactory = _ => 1e-9 };
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (median reported).", DefaultValueFactory = _ => 1 };
+        var metric = new Option<string>("--metric") { Description = "sqeuclidean | euclidean distances within each point set.", DefaultValueFactory = _ => "sqeuclidean" };
+        var noNormalize = new Option<bool>("--no-normalize") { Description = "Keep the raw distances (default: each matrix divided by its maximum, as bench/gw_side_by_side.py does for POT)." };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
         var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
-        var cmd = new Command("gw", "Time the entropic GW baseline (EntropicGw.Solve) on squared-Euclidean distance matrices of X and Y, uniform marginals: seconds, gw_loss, iterations.")
+        var cmd = new Command("gw", "Time the entropic GW baseline (EntropicGw.Solve) on the squared-Euclidean distance matrices of X and Y (divided by their maxima unless --no-normalize), uniform marginals: seconds, gw_loss, iterations.")
         {
-            x, y, eps, maxIter, tol, repeats, device, json,
+            x, y, eps, maxIter, tol, repeats, metric, noNormalize, device, json,
         };
         cmd.SetAction(p =>
         {
@@ -39,7 +41,10 @@ internal static class GwBenchCommands
             if (reps < 1) throw new ArgumentException($"--repeats = {reps}; expected an integer ≥ 1.");
             var xs = PointSetReader.Read(fx);
             var ys = PointSetReader.Read(fy);
-            var sq = new DistanceOptions { Metric = DistanceMetric.SqEuclidean, NormalizeByMax = false };
+            string met = p.GetValue(metric)!;
+            if (met is not ("sqeuclidean" or "euclidean")) throw new ArgumentException($"--metric {met}; expected sqeuclidean or euclidean.");
+            bool normalize = !p.GetValue(noNormalize);
+            var sq = new DistanceOptions { Metric = met == "euclidean" ? DistanceMetric.Euclidean : DistanceMetric.SqEuclidean, NormalizeByMax = normalize };
             var dx = Distances.Compute(xs.Data, xs.Rows, xs.Cols, sq, fx).Values;
             var dy = Distances.Compute(ys.Data, ys.Rows, ys.Cols, sq, fy).Values;
             var o = new EntropicGwOptions { Epsilon = e, MaxIter = p.GetValue(maxIter), Tol = p.GetValue(tol) };
@@ -60,13 +65,13 @@ internal static class GwBenchCommands
                     ["method"] = "entropic-gw", ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = xs.Rows, ["m"] = ys.Rows,
                     ["epsilon"] = e, ["seconds"] = median, ["all_seconds"] = times, ["gw_loss"] = r!.GwLoss, ["iterations"] = r.Iterations,
                     ["converged"] = r.Converged, ["last_change"] = r.LastChange, ["inner_iterations"] = r.InnerIterations,
-                    ["log_domain_fallbacks"] = r.LogDomainFallbacks, ["x"] = fx, ["y"] = fy,
+                    ["log_domain_fallbacks"] = r.LogDomainFallbacks, ["metric"] = met, ["normalized"] = normalize, ["x"] = fx, ["y"] = fy,
                 }));
             }
             else
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"entropic GW {xs.Rows}×{ys.Rows}, ε = {e:G4}, {dev.Name}: {median:F4} s (median of {reps}), gw_loss {r!.GwLoss:R}, iterations {r.Iterations}, converged {r.Converged}, inner iterations {r.InnerIterations}"));
+                    $"entropic GW {xs.Rows}×{ys.Rows}, {met}{(normalize ? " / max" : "")}, ε = {e:G4}, {dev.Name}: {median:F4} s (median of {reps}), gw_loss {r!.GwLoss:R}, iterations {r.Iterations}, converged {r.Converged}, inner iterations {r.InnerIterations}"));
             }
             return 0;
         });

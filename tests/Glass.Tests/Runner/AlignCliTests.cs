@@ -170,6 +170,21 @@ public class AlignCliTests
     }
 
     [Test]
+    public void AlignWithModel_DistanceOptionsUnfitForNewData_SkipGwLossOnly()
+    {
+        string cfg = Path.Combine(_dir, "geodesic50.yaml");
+        File.WriteAllText(cfg, "model:\n  gw:\n    distance: {metric: geodesic, k: 50}\n");
+        string o = Path.Combine(_dir, "k50");
+        var (code, _, err) = Align("--model", _trained, "--x", _x, "--y", _y, "--config", cfg, "--device", "cpu", "--no-plots", "--out", o);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(err, Does.Contain("gw_loss not computed"));
+        using var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(o, "metrics.json")));
+        Assert.That(m.RootElement.GetProperty("gw_loss").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(m.RootElement.GetProperty("gw_loss_note").GetString(), Does.Contain("50"));
+        Assert.That(Npy.Read(Path.Combine(o, "x_aligned.npy")).Data, Is.EqualTo(Npy.Read(Path.Combine(_trained, "x_aligned.npy")).Data));
+    }
+
+    [Test]
     public void Restarts_KeepTheLowestGwLoss()
     {
         string o = Path.Combine(_dir, "restarts");

@@ -146,11 +146,18 @@ public class GwRunTests
         foreach (var k in new[] { "seconds", "gw_loss", "iterations", "n", "m", "epsilon", "converged" })
             Assert.That(d.TryGetProperty(k, out _), Is.True, k);
         Assert.That((d.GetProperty("n").GetInt32(), d.GetProperty("m").GetInt32()), Is.EqualTo((30, 24)));
-        var sq = new DistanceOptions { Metric = DistanceMetric.SqEuclidean, NormalizeByMax = false };
+        var sq = new DistanceOptions { Metric = DistanceMetric.SqEuclidean, NormalizeByMax = true };
         var r = EntropicGw.Solve(Glass.Kernels.Device.ComputeDevice.Cpu, Distances.Compute(x, 30, 3, sq).Values, Distances.Compute(y, 24, 2, sq).Values,
             30, 24, null, null, new EntropicGwOptions { Epsilon = 0.05 });
         Assert.That(d.GetProperty("gw_loss").GetDouble(), Is.EqualTo(r.GwLoss));
         Assert.That(d.GetProperty("iterations").GetInt32(), Is.EqualTo(r.Iterations));
+
+        var raw = JsonDocument.Parse(Bench("gw", "--x", fx, "--y", fy, "--epsilon", "0.05", "--no-normalize", "--device", "cpu", "--json").Out.Trim()).RootElement;
+        var sqRaw = sq with { NormalizeByMax = false };
+        var r2 = EntropicGw.Solve(Glass.Kernels.Device.ComputeDevice.Cpu, Distances.Compute(x, 30, 3, sqRaw).Values, Distances.Compute(y, 24, 2, sqRaw).Values,
+            30, 24, null, null, new EntropicGwOptions { Epsilon = 0.05 });
+        Assert.That(raw.GetProperty("gw_loss").GetDouble(), Is.EqualTo(r2.GwLoss));
+        Assert.That(raw.GetProperty("normalized").GetBoolean(), Is.False);
 
         var bad = Bench("gw", "--x", fx, "--y", fy, "--epsilon", "0", "--device", "cpu");
         Assert.That(bad.Code, Is.EqualTo(2));
