@@ -167,12 +167,14 @@ public class GwRunTests
     [Test]
     public void BenchInductive_Json_HasTheKeys()
     {
-        var (code, stdout, stderr) = Bench("inductive", "--n", "60", "--dim", "8", "--train-n", "30", "--train-steps", "5", "--device", "cpu", "--json");
+        var (code, stdout, stderr) = Bench("inductive", "--n", "40,60", "--dim", "8", "--train-n", "30", "--train-steps", "5", "--device", "cpu", "--json");
         Assert.That(code, Is.EqualTo(0), stderr);
-        var d = JsonDocument.Parse(stdout.Trim()).RootElement;
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(2), "one line per size");
+        Assert.That(lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("n").GetInt32()), Is.EqualTo(new[] { 40, 60 }));
+        var d = JsonDocument.Parse(lines[1]).RootElement;
         foreach (var k in new[] { "seconds", "peak_bytes", "accuracy", "class_accuracy", "allocated_bytes", "n", "train_seconds" })
             Assert.That(d.TryGetProperty(k, out _), Is.True, k);
-        Assert.That(d.GetProperty("n").GetInt32(), Is.EqualTo(60));
         Assert.That(d.GetProperty("accuracy").GetDouble(), Is.InRange(0.0, 1.0));
         Assert.That(d.GetProperty("class_accuracy").GetDouble(), Is.GreaterThanOrEqualTo(d.GetProperty("accuracy").GetDouble()));
         Assert.That(d.GetProperty("peak_bytes").GetInt64(), Is.GreaterThanOrEqualTo(0));
