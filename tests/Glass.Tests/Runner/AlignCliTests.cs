@@ -185,6 +185,19 @@ public class AlignCliTests
     }
 
     [Test]
+    public void CsvInput_GivesTheSameAlignmentAsNpy()
+    {
+        var x = Npy.Read(_x);
+        string csv = Path.Combine(_dir, "x.csv");
+        File.WriteAllLines(csv, new[] { "a,b,c,d,e" }.Concat(Enumerable.Range(0, N).Select(i =>
+            string.Join(",", Enumerable.Range(0, D).Select(k => x.Data[i * D + k].ToString("R", CultureInfo.InvariantCulture))))));
+        string o = Path.Combine(_dir, "csv_out");
+        var (code, _, err) = Align("--model", _trained, "--x", csv, "--y", _y, "--device", "cpu", "--no-plots", "--out", o);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(Npy.Read(Path.Combine(o, "x_aligned.npy")).Data, Is.EqualTo(Npy.Read(Path.Combine(_trained, "x_aligned.npy")).Data));
+    }
+
+    [Test]
     public void Restarts_KeepTheLowestGwLoss()
     {
         string o = Path.Combine(_dir, "restarts");
