@@ -19,6 +19,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(ScalingCommand());
         bench.Subcommands.Add(SinkhornGradCommand());
         bench.Subcommands.Add(MlpCommand());
+        foreach (var c in GwBenchCommands.Create()) bench.Subcommands.Add(c);
         return bench;
     }
 

@@ -18,6 +18,7 @@ internal static class Cli
         root.Subcommands.Add(BenchCommands.Create());
         var ctx = new CliContext(stdout ?? Console.Out, stderr ?? Console.Error, registry ?? ExperimentRegistry.Default) { Cancel = cancel };
         foreach (var c in RunCommands.Create(ctx)) root.Subcommands.Add(c);
+        root.Subcommands.Add(AlignCommand.Create(ctx));
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         if (stdout is not null) config.Output = stdout;
         if (stderr is not null) config.Error = stderr;

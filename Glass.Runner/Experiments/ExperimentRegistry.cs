@@ -4,8 +4,8 @@ namespace Glass.Runner.Experiments;
 
 /// <summary>
 /// The experiment kinds the runner knows, keyed by their <c>model:</c> key. <see cref="Default"/> has the
-/// GLASS kinds (<c>manifold</c>, <c>graph</c>); the learned-GW aligner plugs in by adding its kind here
-/// (<see cref="With"/> in tests).
+/// GLASS kinds (<c>manifold</c>, <c>graph</c>) and the learned-GW aligner (<c>gw</c>); tests add kinds with
+/// <see cref="With"/>.
 /// </summary>
 internal sealed class ExperimentRegistry
 {
@@ -24,6 +24,7 @@ internal sealed class ExperimentRegistry
     {
         GlassKind.Manifold,
         GlassKind.Graph,
+        GwKind.Instance,
     });
 
     /// <summary>Kind names, in registration order.</summary>

@@ -86,12 +86,14 @@ public class ConfigTests
     public void EveryConfigFile_ParsesAndValidates_AndOpensWithAHeader()
     {
         var files = AllConfigFiles().ToList();
-        Assert.That(files, Has.Count.GreaterThanOrEqualTo(50 + 9), "configs/ should hold the 48 paper configs, 2 templates and the smoke twins");
+        Assert.That(files, Has.Count.GreaterThanOrEqualTo(50 + 9 + 4 + 2), "configs/ should hold the 48 paper configs, 2 templates, the 4 gw configs and the smoke twins");
         foreach (var f in files)
         {
             var cfg = RunConfig.Load(f);
             string name = Path.GetFileName(f);
-            Assert.That(cfg.Kind, Is.EqualTo(name.Contains("sbm") || name.StartsWith("graph", StringComparison.Ordinal) ? "graph" : "manifold"), name);
+            string kind = name.StartsWith("gw_", StringComparison.Ordinal) ? "gw"
+                : name.Contains("sbm") || name.StartsWith("graph", StringComparison.Ordinal) ? "graph" : "manifold";
+            Assert.That(cfg.Kind, Is.EqualTo(kind), name);
             Assert.That(File.ReadLines(f).First(), Does.StartWith("# "), $"{name} must open with a header comment saying what it reproduces");
             if (name.StartsWith("_auto_", StringComparison.Ordinal) && !f.Contains("smoke", StringComparison.Ordinal))
                 Assert.That(cfg.ExpName, Is.EqualTo(name["_auto_".Length..^".yaml".Length]), name);
@@ -117,6 +119,27 @@ public class ConfigTests
         foreach (var n in new[] { 500, 1000, 2000, 4000 }) expected.Add($"_auto_sbm_G3_n{n}.yaml");
         Assert.That(expected, Has.Count.EqualTo(48));
         Assert.That(names, Is.EquivalentTo(expected));
+    }
+
+    [Test]
+    public void GwConfigList_IsComplete_AndAblationsDifferOnlyWhereNamed()
+    {
+        var names = Directory.GetFiles(Configs, "gw_*.yaml").Select(Path.GetFileName).ToHashSet();
+        Assert.That(names, Is.EquivalentTo(new[]
+        {
+            "gw_snareseq_rank.yaml", "gw_snareseq_distance.yaml", "gw_snareseq_rank_no_anneal.yaml", "gw_snareseq_rank_spectral.yaml",
+        }));
+        Assert.That(Directory.GetFiles(Path.Combine(Configs, "smoke"), "gw_*.yaml").Select(Path.GetFileName),
+            Is.EquivalentTo(new[] { "gw_rank.yaml", "gw_distance.yaml" }));
+        GwExperimentSpec Load(string f) => (GwExperimentSpec)RunConfig.Load(Path.Combine(Configs, f)).Experiment.Options;
+        var rank = Load("gw_snareseq_rank.yaml");
+        Assert.That(rank.Data.SnareSeq, Is.EqualTo(Path.GetFullPath(Path.Combine(Configs, "..", "..", "shared", "data", "snareseq"))));
+        Assert.That(rank.Options.Loss, Is.EqualTo(Glass.Models.Gw.GwLossKind.Rank));
+        Assert.That(rank.Options.EpsilonDecay, Is.LessThan(1));
+        Assert.That(rank.Options, Is.EqualTo(Glass.Models.Gw.SnareSeqExperiment.DefaultOptions(0)), "the main config is the label-free SNARE-seq default");
+        Assert.That(Load("gw_snareseq_distance.yaml").Options, Is.EqualTo(rank.Options with { Loss = Glass.Models.Gw.GwLossKind.Distance }));
+        Assert.That(Load("gw_snareseq_rank_no_anneal.yaml").Options, Is.EqualTo(rank.Options with { EpsilonDecay = 1 }));
+        Assert.That(Load("gw_snareseq_rank_spectral.yaml").Options, Is.EqualTo(rank.Options with { SpectralWeight = 0.1 }));
     }
 
     [Test]
@@ -310,7 +333,7 @@ public class ConfigTests
         var reg = ExperimentRegistry.Default.With(new FakeKind());
         var cfg = RunConfig.Parse(RunnerTestSupport.FakeYaml("f", "out"), "f.yaml", null, reg);
         Assert.That(cfg.Kind, Is.EqualTo("fake"));
-        Assert.That(ExperimentRegistry.Default.Names, Is.EqualTo(new[] { "manifold", "graph" }));
+        Assert.That(ExperimentRegistry.Default.Names, Is.EqualTo(new[] { "manifold", "graph", "gw" }));
         var e = Assert.Throws<ConfigException>(() => RunConfig.Parse(RunnerTestSupport.FakeYaml("f", "out"), "f.yaml"))!;
         Assert.That(e.Message, Does.Contain("model"));
     }

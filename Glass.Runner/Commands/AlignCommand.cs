@@ -1,0 +1,275 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Glass.Kernels.Device;
+using Glass.Kernels.Sinkhorn;
+using Glass.Models.Data;
+using Glass.Models.Gw;
+using Glass.Models.Metrics;
+using Glass.Runner.Config;
+using Glass.Runner.Experiments;
+using Glass.Runner.Output;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Glass.Runner.Commands;
+
+/// <summary>
+/// <c>glass align</c>: trains learned GW on two point sets (or loads a trained model with <c>--model</c>) and
+/// writes the model, hard matches, the sparse top-k plan, both domains in one common space
+/// (X barycentrically projected onto Y's normalised features, Y normalised; learned-GW paper, Appendix),
+/// metrics and plots into <c>--out</c> (docs/formats.md, "align output folder"), atomically.
+/// </summary>
+internal static class AlignCommand
+{
+    /// <summary>Largest n·m (and n², m²) for which the GW loss of the dense plan is computed (8 bytes each).</summary>
+    internal const long GwLossMaxEntries = 16_000_000;
+
+    public static Command Create(CliContext ctx)
+    {
+        var x = new Option<string>("--x") { Description = "Point set X: .npy (float32/float64, n×dX) or CSV.", Required = true };
+        var y = new Option<string>("--y") { Description = "Point set Y: .npy or CSV (m×dY).", Required = true };
+        var labelsX = new Option<string?>("--labels-x") { Description = "One integer label per row of X (text, one per line)." };
+        var labelsY = new Option<string?>("--labels-y") { Description = "One integer label per row of Y." };
+        var paired = new Option<bool>("--paired") { Description = "Row i of X corresponds to row i of Y (needs n = m): FOSCTTM is computed." };
+        var config = new Option<string?>("--config") { Description = "YAML with model: gw: {…} and train: {…} (the gw run schema; data: is ignored)." };
+        var model = new Option<string?>("--model") { Description = "Align with a trained model (an align output folder or its model/ folder) instead of training." };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
+        var seed = new Option<int?>("--seed") { Description = "Seed (overrides train.seed)." };
+        var steps = new Option<int?>("--steps") { Description = "Training steps (overrides train.steps)." };
+        var restarts = new Option<int>("--restarts") { Description = "Train R initialisations (seeds seed·R + r) and keep the one with the lowest GW loss (label-free).", DefaultValueFactory = _ => 1 };
+        var topK = new Option<int>("--top-k") { Description = "Plan entries kept per row in plan_topk.", DefaultValueFactory = _ => 5 };
+        var noPlots = new Option<bool>("--no-plots") { Description = "Do not write PNG plots." };
+        var outDir = new Option<string>("--out") { Description = "Output folder (must not exist or be empty).", Required = true };
+        var cmd = new Command("align", "Align two point sets with learned Gromov–Wasserstein (train, or --model to reuse a trained model); writes model, matches, plan, aligned data, metrics, plots.")
+        {
+            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, restarts, topK, noPlots, outDir,
+        };
+        cmd.SetAction(p =>
+        {
+            var req = new AlignRequest(p.GetValue(x)!, p.GetValue(y)!, p.GetValue(labelsX), p.GetValue(labelsY), p.GetValue(paired),
+                p.GetValue(config), p.GetValue(model), p.GetValue(device)!, p.GetValue(seed), p.GetValue(steps), p.GetValue(restarts), p.GetValue(topK),
+                !p.GetValue(noPlots), p.GetValue(outDir)!);
+            Run(req, ctx.Out, ctx.Err);
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal sealed record AlignRequest(string X, string Y, string? LabelsX, string? LabelsY, bool Paired, string? Config, string? Model,
+        string Device, int? Seed, int? Steps, int Restarts, int TopK, bool Plots, string Out);
+
+    /// <summary>Runs one alignment; every input is read and checked before anything is written.</summary>
+    internal static void Run(AlignRequest r, TextWriter stdout, TextWriter stderr)
+    {
+        var total = Stopwatch.StartNew();
+        AlignFolder.CheckTarget(r.Out);
+        if (r.TopK < 1) throw new ArgumentException($"--top-k = {r.TopK}; expected an integer ≥ 1.");
+        if (r.Model is not null && (r.Seed is not null || r.Steps is not null || r.Restarts != 1))
+            throw new ArgumentException("--seed, --steps and --restarts set up training; they do not apply with --model.");
+        if (r.Restarts < 1) throw new ArgumentException($"--restarts = {r.Restarts}; expected an integer ≥ 1.");
+        // With --model and no --config, the training's resolved config saved beside the model (model/config.json) gives D_X, D_Y for the GW loss.
+        string? modelFile = r.Model is null ? null : ModelPath(r.Model);
+        string? configPath = r.Config;
+        if (configPath is null && modelFile is not null && Path.Combine(Path.GetDirectoryName(modelFile)!, ConfigFile) is var saved && File.Exists(saved))
+            configPath = saved;
+        var (options, resolved) = LoadOptions(configPath, r.Seed, r.Steps, stderr);
+        var spec = new GwDataSpec(Path.GetFullPath(r.X), Path.GetFullPath(r.Y), r.LabelsX is null ? null : Path.GetFullPath(r.LabelsX),
+            r.LabelsY is null ? null : Path.GetFullPath(r.LabelsY), r.Paired, null);
+        var (xs, ys, lx, ly) = GwKind.ReadData(spec);
+        if (r.Restarts > 1 && ((long)xs.Rows * ys.Rows > GwLossMaxEntries || (long)xs.Rows * xs.Rows > GwLossMaxEntries || (long)ys.Rows * ys.Rows > GwLossMaxEntries))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--restarts {r.Restarts} selects by the GW loss of the dense plan, which needs {xs.Rows}×{ys.Rows} entries (limit {GwLossMaxEntries}); use --restarts 1."));
+        if (r.TopK > ys.Rows) throw new ArgumentException($"--top-k = {r.TopK}; expected ≤ the {ys.Rows} rows of {r.Y}.");
+
+        GwModel? trained = null;
+        if (modelFile is not null)
+        {
+            trained = GwModel.Load(modelFile);
+            if (xs.Cols != trained.DimX)
+                throw new ArgumentException($"{r.X}: {xs.Cols} features per row, but the model {modelFile} was trained on X with {trained.DimX}.");
+            if (ys.Cols != trained.DimY)
+                throw new ArgumentException($"{r.Y}: {ys.Cols} features per row, but the model {modelFile} was trained on Y with {trained.DimY}.");
+        }
+
+        using var dev = ComputeDevice.Open(r.Device);
+        double trainSeconds = 0;
+        LearnedGwTrainer? trainer = null;
+        LearnedGwProgress? last = null;
+        var history = new List<LearnedGwProgress>();
+        var restartLosses = new List<double>();
+        int? bestSeed = null;
+        double bestGw = double.PositiveInfinity;
+        if (trained is null)
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"glass align: training learned GW ({options.Loss.ToString().ToLowerInvariant()} loss, {options.Steps} steps) on {xs.Rows}×{xs.Cols} ↔ {ys.Rows}×{ys.Cols}, {dev.Name}"));
+            var sw = Stopwatch.StartNew();
+            // restarts > 1: seeds seed·R + r, keep the lowest GW loss of the full-data plan on D_X, D_Y (label-free, as SnareSeqExperiment.RunLearned).
+            for (int rs = 0; rs < r.Restarts; rs++)
+            {
+                var o = r.Restarts == 1 ? options : options with { Seed = options.Seed * r.Restarts + rs };
+                var t = new LearnedGwTrainer(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, o, dev);
+                var h = new List<LearnedGwProgress>();
+                while (t.CompletedSteps < o.Steps) h.Add(t.Step());
+                if (r.Restarts == 1) { trainer = t; history = h; break; }
+                var probe = InductiveAligner.Align(dev, t.Model, xs.Data, xs.Rows, ys.Data, ys.Rows, new InductiveOptions { RelativeTol = 1e-6, TopK = 1 }, r.X, r.Y);
+                double loss = GwLoss(dev, t, t.Model, o, xs, ys, probe.Gamma, r).Value ?? double.NaN;
+                restartLosses.Add(loss);
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"glass align: restart {rs + 1}/{r.Restarts} (seed {o.Seed}): GW loss {loss:G6}"));
+                if (trainer is null || loss < bestGw)
+                {
+                    trainer = t; history = h; bestSeed = o.Seed; bestGw = loss;
+                }
+            }
+            last = history.Count > 0 ? history[^1] : null;
+            trainSeconds = sw.Elapsed.TotalSeconds;
+            trained = trainer!.Model;
+        }
+
+        var al = InductiveAligner.Align(dev, trained, xs.Data, xs.Rows, ys.Data, ys.Rows,
+            new InductiveOptions { RelativeTol = 1e-6, TopK = r.TopK }, r.X, r.Y);
+        if (!al.Converged)
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warning: the alignment Sinkhorn stopped after {al.Iterations} iterations with marginal error {al.MarginalError:E2} (not converged); metrics.json says so."));
+        int n = xs.Rows, m = ys.Rows, d = trained.DimY;
+        var xAligned = al.ProjectionTarget!;
+        var yAligned = trained.NormalizationY.Apply(ys.Data, m, d, r.Y);
+
+        var metrics = new JsonObject
+        {
+            ["mode"] = trainer is null ? "model" : "train",
+            ["x"] = spec.X, ["y"] = spec.Y, ["n"] = n, ["m"] = m, ["dim_x"] = xs.Cols, ["dim_y"] = ys.Cols,
+            ["aligned_dim"] = d, ["space"] = "y_normalized",
+        };
+        if (modelFile is not null) metrics["model"] = modelFile;
+        FoscttmResult? fos = null;
+        if (r.Paired)
+        {
+            fos = AlignmentMetrics.Foscttm(xAligned, yAligned, n, d);
+            metrics["foscttm"] = Num(fos.Mean);
+        }
+        if (lx is not null && ly is not null)
+            metrics["label_transfer"] = Num(AlignmentMetrics.LabelTransferAccuracy(yAligned, ly, xAligned, lx, d, Math.Min(5, m)));
+        var (gw, gwNote) = GwLoss(dev, trainer, trained, options, xs, ys, al.Gamma, r);
+        metrics["gw_loss"] = gw is { } g ? Num(g) : null;
+        if (gwNote is not null) metrics["gw_loss_note"] = gwNote;
+        if (gw is null && gwNote is not null) stderr.WriteLine("note: gw_loss " + gwNote);
+        metrics["sinkhorn_iterations"] = al.Iterations;
+        metrics["sinkhorn_converged"] = al.Converged;
+        metrics["marginal_error"] = Num(al.MarginalError);
+        metrics["epsilon"] = trained.Epsilon;
+        metrics["gamma"] = al.Gamma;
+        metrics["align_seconds"] = al.Seconds;
+        metrics["train_seconds"] = trainSeconds;
+        if (last is not null) { metrics["train_steps"] = last.Step; metrics["final_loss"] = Num(last.Loss); }
+        if (restartLosses.Count > 0)
+        {
+            metrics["restarts"] = r.Restarts;
+            metrics["restart_gw_losses"] = new JsonArray(restartLosses.Select(Num).ToArray());
+            metrics["restart_seed"] = bestSeed;
+        }
+        metrics["device"] = dev.ShortName;
+
+        using var folder = AlignFolder.Begin(r.Out);
+        trained.Save(folder.PathOf("model"));
+        File.WriteAllText(Path.Combine(folder.PathOf("model"), ConfigFile), resolved.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        folder.WriteAlignment(al);
+        folder.WriteMatrix("x_aligned", xAligned, n, d);
+        folder.WriteMatrix("y_aligned", yAligned, m, d);
+        if (history.Count > 0) WriteHistory(folder.PathOf("train_history.csv"), history);
+        if (r.Plots) folder.WritePlots(xAligned, n, yAligned, m, d, lx, ly, fos?.SortedCurve());
+        metrics["seconds"] = total.Elapsed.TotalSeconds;
+        metrics["config"] = resolved;
+        folder.WriteMetrics(metrics);
+        folder.Commit();
+        string summary = string.Create(CultureInfo.InvariantCulture,
+            $"glass align: → {folder.Target} ({n}↔{m} rows; sinkhorn {al.Iterations} iterations{(fos is null ? "" : $"; FOSCTTM {fos.Mean:F4}")}{(gw is { } gg ? $"; GW loss {gg:G4}" : "")}; {total.Elapsed.TotalSeconds:F1} s)");
+        stdout.WriteLine(summary);
+    }
+
+    /// <summary>A JSON number, or null when not finite (JSON has no NaN).</summary>
+    internal static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    /// <summary>DIR/model/gw_model.json, DIR/gw_model.json or the file itself.</summary>
+    private static string ModelPath(string model)
+    {
+        foreach (var c in new[] { Path.Combine(model, "model", GwModelFile), Path.Combine(model, GwModelFile), model })
+            if (File.Exists(c)) return Path.GetFullPath(c);
+        throw new FileNotFoundException($"--model {model}: no {GwModelFile} there (expected an align output folder, its model/ folder, or the file).", model);
+    }
+
+    private const string GwModelFile = "gw_model.json";
+
+    /// <summary>The resolved model.gw / train config saved beside the model (JSON, readable as YAML by --config).</summary>
+    internal const string ConfigFile = "config.json";
+
+    /// <summary>The options from <c>--config</c> (model.gw, train) or the defaults, and their resolved form for metrics.json.</summary>
+    internal static (LearnedGwOptions Options, JsonObject Resolved) LoadOptions(string? configPath, int? seed, int? steps, TextWriter stderr)
+    {
+        string file = configPath ?? "(defaults)";
+        YamlDocument? doc = null;
+        if (configPath is not null)
+        {
+            if (!File.Exists(configPath)) throw new FileNotFoundException($"config file not found: {configPath}", configPath);
+            var stream = new YamlStream();
+            try { stream.Load(new StringReader(File.ReadAllText(configPath))); }
+            catch (YamlException e)
+            {
+                throw new ConfigException(configPath, (int)e.Start.Line, (int)e.Start.Column, "", "YAML syntax error: " + (e.InnerException?.Message ?? e.Message));
+            }
+            doc = stream.Documents.Count == 0 ? null : stream.Documents[0];
+        }
+        var root = doc is null ? ConfigSection.Root(file, new YamlDocument(new YamlMappingNode())) : ConfigSection.Root(file, doc);
+        foreach (var k in new[] { "exp_name", "log" }) root.Declare(k);
+        if (root.Has("data"))
+        {
+            root.Declare("data");
+            stderr.WriteLine($"note: {configPath}: data: is ignored by glass align (the data comes from --x/--y).");
+        }
+        var model = root.Section("model");
+        var (options, _) = GwKind.BindOptions(model.Section("gw"), root.Section("train"), new ConfigOverrides { Seed = seed, Steps = steps });
+        model.Finish();
+        root.Finish();
+        return (options, root.Resolved);
+    }
+
+    private static (double? Value, string? Note) GwLoss(ComputeDevice dev, LearnedGwTrainer? trainer, GwModel model, LearnedGwOptions options,
+        PointSet xs, PointSet ys, double gamma, AlignRequest r)
+    {
+        int n = xs.Rows, m = ys.Rows;
+        if ((long)n * m > GwLossMaxEntries || (long)n * n > GwLossMaxEntries || (long)m * m > GwLossMaxEntries)
+            return (null, string.Create(CultureInfo.InvariantCulture, $"not computed: the dense plan and distance matrices would need {n}×{m}, {n}², {m}² entries (limit {GwLossMaxEntries})"));
+        double[] dx, dy;
+        if (trainer is not null) { dx = trainer.DistanceX; dy = trainer.DistanceY; }
+        else
+        {
+            // D_X, D_Y as in training: the distance options of --config (or the defaults) on the normalised inputs.
+            var zx = model.NormalizationX.Apply(xs.Data, n, xs.Cols, r.X);
+            var zy = model.NormalizationY.Apply(ys.Data, m, ys.Cols, r.Y);
+            try
+            {
+                dx = Distances.Compute(zx, n, xs.Cols, options.DistancesX, r.X).Values;
+                dy = Distances.Compute(zy, m, ys.Cols, options.DistancesY, r.Y).Values;
+            }
+            catch (ArgumentException e)
+            {
+                // The new data may not suit the training's distance options (e.g. k ≥ n): the alignment stands, the metric says why it is missing.
+                return (null, "not computed: " + e.Message + " (pass --config with another model.gw.distance)");
+            }
+        }
+        var ex = model.EmbedX(xs.Data, n, r.X);
+        var ey = model.EmbedY(ys.Data, m, r.Y);
+        var s = DenseSinkhorn.Solve(dev, DenseGeometry.FromPoints(ex, ey, model.EmbedDim), null, null,
+            new SinkhornOptions { Gamma = gamma, MaxIter = 5000, Tol = 1e-9, ReturnPlan = true });
+        return (AlignmentMetrics.GwLoss(dx, dy, s.Plan!, n, m), trainer is null ? "D_X, D_Y from model.gw.distance of " + (r.Config ?? "the model's config.json or the defaults") : null);
+    }
+
+    private static void WriteHistory(string path, IReadOnlyList<LearnedGwProgress> h)
+    {
+        var lines = new List<string> { "step,loss,main_loss,spectral,epsilon,gamma,seconds" };
+        lines.AddRange(h.Select(p => string.Join(",", p.Step.ToString(CultureInfo.InvariantCulture), MetricsWriter.Format(p.Loss), MetricsWriter.Format(p.MainLoss),
+            MetricsWriter.Format(p.Spectral), MetricsWriter.Format(p.Epsilon), MetricsWriter.Format(p.Gamma), MetricsWriter.Format(p.Seconds))));
+        File.WriteAllLines(path, lines);
+    }
+}

@@ -1,0 +1,224 @@
+using System.Globalization;
+using Glass.Kernels.Device;
+using Glass.Models.Data;
+using Glass.Models.Experiments;
+using Glass.Models.Gw;
+using Glass.Runner.Config;
+
+namespace Glass.Runner.Experiments;
+
+/// <summary>Where a gw experiment's data comes from: two point-set files (+ labels) or the SNARE-seq folder.</summary>
+/// <param name="X">Point set X (.npy or CSV), absolute path; null with <paramref name="SnareSeq"/>.</param>
+/// <param name="Y">Point set Y, absolute path; null with <paramref name="SnareSeq"/>.</param>
+/// <param name="LabelsX">One integer label per row of X, or null.</param>
+/// <param name="LabelsY">One integer label per row of Y, or null.</param>
+/// <param name="Paired">Row i of X corresponds to row i of Y (enables FOSCTTM).</param>
+/// <param name="SnareSeq">The SNARE-seq data folder (SCOT's files), or null.</param>
+internal sealed record GwDataSpec(string? X, string? Y, string? LabelsX, string? LabelsY, bool Paired, string? SnareSeq);
+
+/// <summary>The validated options of one gw run: data, learned-GW options, FOSCTTM period.</summary>
+internal sealed record GwExperimentSpec(string ExpName, GwDataSpec Data, LearnedGwOptions Options, int EvalEvery);
+
+/// <summary>
+/// The learned Gromov–Wasserstein aligner (issue #5; <c>shared/papers/003_…</c>) as a <c>glass run</c> kind:
+/// <c>data: {x, y, labels_x, labels_y, paired}</c> or <c>data: {snareseq: DIR}</c> (paths relative to the YAML
+/// file's folder), <c>model: gw: {…}</c> and <c>train: {…}</c> — the snake_case names of
+/// <see cref="LearnedGwOptions"/>' properties, every key range-checked. Defaults are
+/// <see cref="SnareSeqExperiment.DefaultOptions"/> (the label-free SNARE-seq settings).
+/// </summary>
+internal sealed class GwKind : IExperimentKind
+{
+    public static GwKind Instance { get; } = new();
+
+    public string Name => "gw";
+
+    public string Description => "learned Gromov–Wasserstein alignment of two point sets (MLP embeddings, entropic OT, ε annealing)";
+
+    public BoundExperiment Bind(ConfigSection root, ConfigSection model, string expName, ConfigOverrides overrides)
+    {
+        var data = BindData(root.Section("data"), root.File);
+        var (options, evalEvery) = BindOptions(model.Section(Name), root.Section("train"), overrides);
+        return new Bound(new GwExperimentSpec(expName, data, options, evalEvery));
+    }
+
+    private static readonly string[] DataFileKeys = { "x", "y", "labels_x", "labels_y" };
+
+    private static GwDataSpec BindData(ConfigSection data, string file)
+    {
+        string baseDir = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
+        string? Resolve(string key)
+        {
+            if (!data.Has(key)) { data.Declare(key); return null; }
+            string v = data.String(key, "", s => s.Trim().Length > 0 ? null : "a file path (relative to the config's folder)");
+            string full = Path.GetFullPath(Path.Combine(baseDir, v));
+            data.Resolved[key] = full; // absolute in config.json, so --resume finds the data from the run folder
+            return full;
+        }
+        string? snare = Resolve("snareseq");
+        var files = DataFileKeys.Select(Resolve).ToArray();
+        bool paired;
+        if (snare is not null)
+        {
+            foreach (var k in DataFileKeys.Append("paired"))
+                if (data.Has(k)) throw data.ErrorAt(k, "given together with snareseq; expected either snareseq: DIR or x/y files");
+            data.Declare("paired");
+            paired = true;
+        }
+        else
+        {
+            if (files[0] is null || files[1] is null)
+                throw data.Error(null, data.Path.Length == 0 ? "data" : data.Path,
+                    "missing; expected data: {x: X.npy, y: Y.npy} (optional labels_x, labels_y, paired) or data: {snareseq: DIR}");
+            paired = data.Bool("paired", false);
+        }
+        data.Finish();
+        return new GwDataSpec(files[0], files[1], files[2], files[3], paired, snare);
+    }
+
+    private static readonly string[] Activations = { "relu", "tanh", "gelu", "leaky_relu" };
+    private static readonly string[] Costs = { "cosine", "sqeuclidean" };
+    private static readonly string[] Losses = { "rank", "distance" };
+    private static readonly string[] Metrics = { "geodesic", "euclidean", "sqeuclidean", "cosine", "correlation" };
+    private static readonly string[] Weights = { "connectivity", "distance" };
+    private static readonly string[] Disconnected = { "replace_by_max", "fail" };
+
+    /// <summary>
+    /// Binds <c>model.gw</c> and <c>train</c> onto <see cref="LearnedGwOptions"/> (defaults:
+    /// <see cref="SnareSeqExperiment.DefaultOptions"/>); also used by <c>glass align --config</c>.
+    /// </summary>
+    internal static (LearnedGwOptions Options, int EvalEvery) BindOptions(ConfigSection m, ConfigSection tr, ConfigOverrides overrides)
+    {
+        var d = SnareSeqExperiment.DefaultOptions(0);
+        int depth = m.Int("depth", d.Depth, min: 1);
+        int hidden = m.Int("hidden", d.Hidden, min: 1);
+        int embed = m.Int("embed_dim", d.EmbedDim, min: 1);
+        var act = m.Choice("activation", ActivationName(d.Activation), Activations) switch
+        {
+            "relu" => GwActivation.Relu,
+            "tanh" => GwActivation.Tanh,
+            "gelu" => GwActivation.Gelu,
+            _ => GwActivation.LeakyRelu,
+        };
+        var cost = m.Choice("cost", d.Cost == GwCost.Cosine ? "cosine" : "sqeuclidean", Costs) == "cosine" ? GwCost.Cosine : GwCost.SqEuclidean;
+        var loss = m.Choice("loss", d.Loss == GwLossKind.Rank ? "rank" : "distance", Losses) == "rank" ? GwLossKind.Rank : GwLossKind.Distance;
+        double rankDelta = m.Double("rank_delta", d.RankDelta, NumberRange.Positive);
+        var dist = BindDistance(m.Section("distance"), d.DistancesX);
+        var pre = BindPreprocess(m.Section("preprocess"), d.PreprocessX);
+        double spectralWeight = m.Double("spectral_weight", d.SpectralWeight, NumberRange.NonNegative);
+        int spectralK = m.Int("spectral_k", d.SpectralK, min: 1);
+        int sinkMax = m.Int("sinkhorn_max_iter", d.SinkhornMaxIter, min: 1);
+        double sinkTol = m.Double("sinkhorn_tol", d.SinkhornTol, NumberRange.Positive);
+        m.Finish();
+
+        double lr = tr.Double("lr", d.LearningRate, NumberRange.Positive);
+        int steps = tr.Int("steps", d.Steps, min: 1, overrideValue: overrides.Steps);
+        int batch = tr.Int("batch_size", d.BatchSize, min: 0);
+        if (batch == 1) throw tr.ErrorAt("batch_size", "got 1; expected 0 (full batch) or an integer ≥ 2");
+        double eps0 = tr.Double("epsilon_start", d.EpsilonStart, NumberRange.Positive);
+        double epsMin = tr.Double("epsilon_min", d.EpsilonMin, NumberRange.Positive);
+        double decay = tr.Double("epsilon_decay", d.EpsilonDecay, NumberRange.LeftOpen(0, 1));
+        double clip = tr.Double("clip_norm", d.ClipNorm ?? 0, NumberRange.NonNegative);
+        int evalEvery = tr.Int("eval_every", 50, min: 0);
+        int seed = tr.Int("seed", d.Seed, min: 0, overrideValue: overrides.Seed);
+        tr.Finish();
+
+        var o = d with
+        {
+            Depth = depth, Hidden = hidden, EmbedDim = embed, Activation = act, Cost = cost, Loss = loss, RankDelta = rankDelta,
+            DistancesX = dist, DistancesY = dist, PreprocessX = pre, PreprocessY = pre,
+            SpectralWeight = spectralWeight, SpectralK = spectralK, SinkhornMaxIter = sinkMax, SinkhornTol = sinkTol,
+            LearningRate = lr, Steps = steps, BatchSize = batch, EpsilonStart = eps0, EpsilonMin = epsMin, EpsilonDecay = decay,
+            ClipNorm = clip > 0 ? clip : null, Seed = seed,
+        };
+        return (o, evalEvery);
+    }
+
+    private static DistanceOptions BindDistance(ConfigSection s, DistanceOptions d)
+    {
+        var r = new DistanceOptions
+        {
+            Metric = ParseMetric(s.Choice("metric", MetricName(d.Metric), Metrics)),
+            K = s.Int("k", d.K, min: 1),
+            KnnMetric = ParseMetric(s.Choice("knn_metric", MetricName(d.KnnMetric), Metrics.Skip(1).ToArray())),
+            Weights = s.Choice("weights", d.Weights == KnnWeights.Connectivity ? "connectivity" : "distance", Weights) == "connectivity" ? KnnWeights.Connectivity : KnnWeights.Distance,
+            NormalizeByMax = s.Bool("normalize_by_max", d.NormalizeByMax),
+            Disconnected = s.Choice("disconnected", d.Disconnected == DisconnectedPolicy.Fail ? "fail" : "replace_by_max", Disconnected) == "fail" ? DisconnectedPolicy.Fail : DisconnectedPolicy.ReplaceByMax,
+        };
+        s.Finish();
+        return r;
+    }
+
+    private static GwPreprocessing BindPreprocess(ConfigSection s, GwPreprocessing d)
+    {
+        var r = new GwPreprocessing
+        {
+            L2NormalizeRows = s.Bool("l2_normalize_rows", d.L2NormalizeRows),
+            Standardize = s.Bool("standardize", d.Standardize),
+        };
+        s.Finish();
+        return r;
+    }
+
+    private static DistanceMetric ParseMetric(string s) => s switch
+    {
+        "geodesic" => DistanceMetric.Geodesic,
+        "euclidean" => DistanceMetric.Euclidean,
+        "sqeuclidean" => DistanceMetric.SqEuclidean,
+        "cosine" => DistanceMetric.Cosine,
+        _ => DistanceMetric.Correlation,
+    };
+
+    private static string MetricName(DistanceMetric m) => m.ToString().ToLowerInvariant();
+
+    private static string ActivationName(GwActivation a) => a switch
+    {
+        GwActivation.Relu => "relu",
+        GwActivation.Tanh => "tanh",
+        GwActivation.Gelu => "gelu",
+        _ => "leaky_relu",
+    };
+
+    /// <summary>Reads X, Y and the labels of <paramref name="data"/>, checking counts; errors name the file.</summary>
+    internal static (PointSet X, PointSet Y, int[]? LabelsX, int[]? LabelsY) ReadData(GwDataSpec data)
+    {
+        var x = PointSetReader.Read(data.X!);
+        var y = PointSetReader.Read(data.Y!);
+        var lx = data.LabelsX is null ? null : ReadLabels(data.LabelsX, x.Rows, data.X!);
+        var ly = data.LabelsY is null ? null : ReadLabels(data.LabelsY, y.Rows, data.Y!);
+        if (data.Paired && x.Rows != y.Rows)
+            throw new ArgumentException($"{data.Y}: {y.Rows} rows, but {data.X} has {x.Rows}; paired data needs equal row counts (row i of X ↔ row i of Y).");
+        return (x, y, lx, ly);
+    }
+
+    /// <summary>One integer label per line; the count must equal the rows of <paramref name="pointsFile"/>.</summary>
+    internal static int[] ReadLabels(string path, int rows, string pointsFile)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: label file not found.", path);
+        var labels = SnareSeqData.ReadLabels(path);
+        if (labels.Length != rows)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: {labels.Length} labels, but {pointsFile} has {rows} rows; expected one label per row."));
+        return labels;
+    }
+
+    private sealed class Bound(GwExperimentSpec spec) : BoundExperiment
+    {
+        public override string Kind => "gw";
+
+        public override int Seed => spec.Options.Seed;
+
+        public override int Steps => spec.Options.Steps;
+
+        public override object Options => spec;
+
+        public override IExperiment Create(ComputeDevice device)
+        {
+            if (spec.Data.SnareSeq is { } dir)
+            {
+                if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"data.snareseq: {dir} not found; expected SCOT's SNARE-seq folder (shared/data/snareseq).");
+                return GwExperiment.SnareSeq(dir, spec.Options, spec.EvalEvery, device);
+            }
+            var (x, y, lx, ly) = ReadData(spec.Data);
+            return GwExperiment.Create(x.Data, x.Rows, x.Cols, y.Data, y.Rows, y.Cols, spec.Options, lx, ly, spec.Data.Paired, spec.EvalEvery, device);
+        }
+    }
+}
