@@ -194,7 +194,7 @@ public sealed class GlassLayer
         if (Geometry == GlassGeometry.Sphere) { x = StructOp.NormalizeRows(x); y = StructOp.NormalizeRows(y); }
         var metric = Geometry == GlassGeometry.Sphere ? PairMetric.GeodesicSquared : PairMetric.SquaredEuclidean;
         var so = new SinkhornOptions { Gamma = Gamma, MaxIter = Ot.MaxIter, Tol = Ot.Tol };
-        var band = new BandOptions { BandEps = Ot.BandEps };
+        var band = new BandOptions { BandEps = Ot.BandEps, RankCap = Ot.RankCap > 0 ? Ot.RankCap : null };
         int n = x.Rows, m = y.Rows, S = _slices.Length;
 
         Var? total = null;

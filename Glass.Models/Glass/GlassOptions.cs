@@ -97,6 +97,8 @@ public sealed record OtOptions
     public int MaxIter { get; init; } = 200;
     /// <summary>tol: marginal-error tolerance (&gt; 0).</summary>
     public double Tol { get; init; } = 1e-6;
+    /// <summary>rank_cap: at most this many columns per row of the band, around the rank diagonal (0 = no cap; Glass's extension, not in the reference schema). Makes nnz ≤ n·rank_cap when the scores are too tight for the ε band to be narrow.</summary>
+    public int RankCap { get; init; }
 }
 
 /// <summary>train: optimisation and γ annealing γ_t = max(γ_min, γ₀·decay^t).</summary>

@@ -36,6 +36,7 @@ internal static class GlassValidation
         Require(o.Gamma > 0 && double.IsFinite(o.Gamma), "ot.gamma", F(o.Gamma), "a finite value > 0");
         Require(o.MaxIter >= 1, "ot.max_iter", o.MaxIter.ToString(CultureInfo.InvariantCulture), "an integer ≥ 1");
         Require(o.Tol > 0 && double.IsFinite(o.Tol), "ot.tol", F(o.Tol), "a finite value > 0");
+        Require(o.RankCap >= 0, "ot.rank_cap", o.RankCap.ToString(CultureInfo.InvariantCulture), "an integer ≥ 0 (0 = no cap)");
     }
 
     public static void Check(TrainOptions o)

@@ -109,6 +109,7 @@ internal sealed class GlassKind : IExperimentKind
             Gamma = otSec.Double("gamma", od.Gamma, NumberRange.Positive),
             MaxIter = otSec.Int("max_iter", od.MaxIter, min: 1),
             Tol = otSec.Double("tol", od.Tol, NumberRange.Positive),
+            RankCap = otSec.Int("rank_cap", od.RankCap, min: 0),
         };
         otSec.Finish();
 

@@ -282,6 +282,7 @@ public class ConfigTests
     [TestCase("model:\n  manifold:\n    rotation_init: pca\n", "model.manifold.rotation_init", "'pca'", "one of moments | identity")]
     [TestCase("model:\n  graph:\n    tau: 0\n", "model.graph.tau", "got 0", "a number > 0")]
     [TestCase("model:\n  manifold: {}\not:\n  band_eps: 1\n", "ot.band_eps", "got 1", "a number in (0, 1)")]
+    [TestCase("model:\n  manifold: {}\not:\n  rank_cap: -1\n", "ot.rank_cap", "got -1", "an integer ≥ 0")]
     [TestCase("model:\n  manifold: {}\ndata: 5\n", "data", "scalar '5'", "a mapping")]
     [TestCase("exp_name: a/b\nmodel:\n  manifold: {}\n", "exp_name", "'a/b'", "letters, digits")]
     [TestCase("model:\n  manifold: {}\nlog:\n  save_every: -1\n", "log.save_every", "got -1", "an integer ≥ 0")]
