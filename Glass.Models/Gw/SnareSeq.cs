@@ -112,7 +112,12 @@ public static class SnareSeqExperiment
     }
 
     /// <summary>Entropic GW tuned by the lowest GW loss over the (ε, k) grid (no labels), then scored like <see cref="RunLearned"/>.</summary>
-    public static SnareSeqScore RunBaseline(SnareSeqData data, GwTuningOptions tuning, ComputeDevice? device = null)
+    /// <param name="data">SNARE-seq.</param>
+    /// <param name="tuning">The grid.</param>
+    /// <param name="device">Where the solves run (null = managed CPU).</param>
+    /// <param name="progress">Called after every grid point with that point's FOSCTTM — for information only; the
+    /// selection never sees it (it uses the GW loss alone). Null = no per-point scoring.</param>
+    public static SnareSeqScore RunBaseline(SnareSeqData data, GwTuningOptions tuning, ComputeDevice? device = null, Action<GwTuningTrial, double>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(tuning);
@@ -121,7 +126,14 @@ public static class SnareSeqExperiment
         var zx = GwNormalization.Fit(data.Atac, data.N, data.DimAtac, pre, "atac").Apply(data.Atac, data.N, data.DimAtac, "atac");
         var zy = GwNormalization.Fit(data.Rna, data.N, data.DimRna, pre, "rna").Apply(data.Rna, data.N, data.DimRna, "rna");
         var sw = Stopwatch.StartNew();
-        var t = EntropicGw.Tune(dev, zx, data.N, data.DimAtac, zy, data.N, data.DimRna, tuning);
+        Action<GwTuningTrial>? report = progress is null ? null : trial =>
+        {
+            double f = double.NaN;
+            if (trial.Valid && trial.Plan is not null)
+                f = AlignmentMetrics.Foscttm(Project(trial.Plan, data.N, data.N, zy, data.DimRna), zy, data.N, data.DimRna).Mean;
+            progress(trial, f);
+        };
+        var t = EntropicGw.Tune(dev, zx, data.N, data.DimAtac, zy, data.N, data.DimRna, progress is null ? tuning : tuning with { KeepPlans = true }, report);
         double secs = sw.Elapsed.TotalSeconds;
         var proj = Project(t.Best.Plan, data.N, data.N, zy, data.DimRna);
         var fos = AlignmentMetrics.Foscttm(proj, zy, data.N, data.DimRna);

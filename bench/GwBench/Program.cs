@@ -37,7 +37,21 @@ switch (args[0])
         var tune = new GwTuningOptions();
         if (args.Length > 2) tune = tune with { Epsilons = args[2].Split(',').Select(double.Parse).ToArray() };
         if (args.Length > 3) tune = tune with { Ks = args[3].Split(',').Select(int.Parse).ToArray() };
-        var r = SnareSeqExperiment.RunBaseline(data, tune);
+        foreach (var kv in args.Skip(4))
+        {
+            var p = kv.Split('=');
+            tune = p[0] switch
+            {
+                "tol" => tune with { Solver = tune.Solver with { Tol = double.Parse(p[1]) } },
+                "maxiter" => tune with { Solver = tune.Solver with { MaxIter = int.Parse(p[1]) } },
+                "innertol" => tune with { Solver = tune.Solver with { InnerTol = double.Parse(p[1]) } },
+                "innermax" => tune with { Solver = tune.Solver with { InnerMaxIter = int.Parse(p[1]) } },
+                "warm" => tune with { Solver = tune.Solver with { WarmStart = p[1] == "1" } },
+                _ => throw new ArgumentException($"unknown key {p[0]}"),
+            };
+        }
+        var r = SnareSeqExperiment.RunBaseline(data, tune, null, (t, f) =>
+            Console.WriteLine($"  eps {t.Epsilon:G3} k {t.K} gw_loss {t.GwLoss:G6} converged {t.Converged} outer {t.Iterations} inner {t.InnerIterations} fallbacks {t.LogDomainFallbacks} s {t.Seconds:F1} foscttm(info) {f:F4}"));
         Console.WriteLine($"entropic-gw foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G6} tune_s {r.Seconds:F1} {r.Detail}");
         break;
     }
