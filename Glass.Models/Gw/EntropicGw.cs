@@ -183,16 +183,19 @@ public static class EntropicGw
 /// <summary>The grid of <see cref="EntropicGw.Tune"/>.</summary>
 public sealed record GwTuningOptions
 {
-    /// <summary>ε values tried (SCOT's grid spans 5e-4 … 1e-2).</summary>
-    public IReadOnlyList<double> Epsilons { get; init; } = new[] { 5e-4, 1e-3, 5e-3, 1e-2 };
+    /// <summary>ε values tried (SCOT's grid spans 5e-4 … 1e-2; 5e-4 is dropped: on SNARE-seq it needs the log-domain fallback and minutes per solve).</summary>
+    public IReadOnlyList<double> Epsilons { get; init; } = new[] { 1e-3, 2e-3, 5e-3, 1e-2 };
     /// <summary>kNN sizes tried for the geodesic distances.</summary>
-    public IReadOnlyList<int> Ks { get; init; } = new[] { 20, 50, 110 };
+    public IReadOnlyList<int> Ks { get; init; } = new[] { 20, 50 };
     /// <summary>Distance settings (metric geodesic; K is overridden by the grid).</summary>
     public DistanceOptions Distances { get; init; } = new();
     /// <summary>Keep every grid point's plan in <see cref="GwTuningTrial.Plan"/> (for scoring the whole grid; memory n·m per point).</summary>
     public bool KeepPlans { get; init; }
     /// <summary>Solver settings (Epsilon is overridden by the grid).</summary>
-    public EntropicGwOptions Solver { get; init; } = new() { Epsilon = 1e-3 };
+    /// <remarks>Tuning defaults trade POT's bit-for-bit iterates for speed (SNARE-seq, n = 1047: a grid point in 10–60 s instead of
+    /// minutes): outer and inner tolerance 1e-7 instead of 1e-9, at most 500 outer iterations, inner Sinkhorn warm-started.
+    /// At ε = 1e-3, k = 50 the GW loss moves in the 4th significant digit (0.036755 vs 0.036743 after 20 POT-tolerance iterations).</remarks>
+    public EntropicGwOptions Solver { get; init; } = new() { Epsilon = 1e-3, Tol = 1e-7, InnerTol = 1e-7, MaxIter = 500, WarmStart = true };
 }
 
 /// <summary>One grid point of <see cref="EntropicGw.Tune"/>.</summary>
