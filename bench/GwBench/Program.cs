@@ -22,8 +22,9 @@ switch (args[0])
         foreach (int s in seeds)
         {
             int restarts = args.Skip(3).Where(a => a.StartsWith("restarts=")).Select(a => int.Parse(a[9..])).DefaultIfEmpty(1).First();
-            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=")));
-            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts);
+            int restartSteps = args.Skip(3).Where(a => a.StartsWith("rsteps=")).Select(a => int.Parse(a[7..])).DefaultIfEmpty(0).First();
+            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=") && !a.StartsWith("rsteps=")));
+            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts, restartSteps);
             scores.Add(r.Foscttm);
             Console.WriteLine($"seed {s} foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G5} train_s {r.Seconds:F1} {r.Detail}");
         }
@@ -105,6 +106,7 @@ static LearnedGwOptions Apply(LearnedGwOptions o, IEnumerable<string> kvs)
             "embed" => o with { EmbedDim = (int)v },
             "depth" => o with { Depth = (int)v },
             "spectral" => o with { SpectralWeight = v },
+            "speck" => o with { SpectralK = (int)v },
             "k" => o with { DistancesX = o.DistancesX with { K = (int)v }, DistancesY = o.DistancesY with { K = (int)v } },
             "loss" => o with { Loss = Enum.Parse<GwLossKind>(p[1], true) },
             "cost" => o with { Cost = Enum.Parse<GwCost>(p[1], true) },
