@@ -1,5 +1,6 @@
 // Usage (from the repo root):
-//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [key=value ...]
+//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [restarts=4] [rsteps=30] [key=value ...]   (defaults: SnareSeqExperiment.Default*)
+//   dotnet run -c Release --project bench/GwBench -- snare baseline [EPS,..] [K,..] [tol=.. innertol=.. maxiter=.. innermax=.. warm=0/1]
 //   dotnet run -c Release --project bench/GwBench -- snare baseline
 //   dotnet run -c Release --project bench/GwBench -- egw C1.npy C2.npy EPS [device]     (times EntropicGw.Solve; prints JSON)
 //   dotnet run -c Release --project bench/GwBench -- inductive N [device]
@@ -21,8 +22,8 @@ switch (args[0])
         var scores = new List<double>();
         foreach (int s in seeds)
         {
-            int restarts = args.Skip(3).Where(a => a.StartsWith("restarts=")).Select(a => int.Parse(a[9..])).DefaultIfEmpty(1).First();
-            int restartSteps = args.Skip(3).Where(a => a.StartsWith("rsteps=")).Select(a => int.Parse(a[7..])).DefaultIfEmpty(0).First();
+            int restarts = args.Skip(3).Where(a => a.StartsWith("restarts=")).Select(a => int.Parse(a[9..])).DefaultIfEmpty(SnareSeqExperiment.DefaultRestarts).First();
+            int restartSteps = args.Skip(3).Where(a => a.StartsWith("rsteps=")).Select(a => int.Parse(a[7..])).DefaultIfEmpty(SnareSeqExperiment.DefaultRestartSteps).First();
             var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=") && !a.StartsWith("rsteps=")));
             var r = SnareSeqExperiment.RunLearned(data, o, null, restarts, restartSteps);
             scores.Add(r.Foscttm);
