@@ -1,5 +1,5 @@
 // Usage (from the repo root):
-//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [restarts=4] [rsteps=30] [key=value ...]   (defaults: SnareSeqExperiment.Default*)
+//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [restarts=3] [rsteps=0] [key=value ...]   (defaults: SnareSeqExperiment.Default*)
 //   dotnet run -c Release --project bench/GwBench -- snare baseline [EPS,..] [K,..] [tol=.. innertol=.. maxiter=.. innermax=.. warm=0/1]
 //   dotnet run -c Release --project bench/GwBench -- snare baseline
 //   dotnet run -c Release --project bench/GwBench -- egw C1.npy C2.npy EPS [device]     (times EntropicGw.Solve; prints JSON)
