@@ -19,6 +19,9 @@ public sealed record EntropicGwOptions
     public int InnerMaxIter { get; init; } = 1000;
     /// <summary>Inner Sinkhorn stopping threshold on ‖Πᵀ1 − b‖₂ (POT default 1e-9).</summary>
     public double InnerTol { get; init; } = 1e-9;
+    /// <summary>Start each inner Sinkhorn from the previous outer iteration's scalings (managed CPU path). Same fixed
+    /// points as POT, many fewer inner iterations once the plan settles; off by default so the iterates are POT's.</summary>
+    public bool WarmStart { get; init; }
 
     internal void Validate()
     {
@@ -93,7 +96,7 @@ public static class EntropicGw
             lin.Tens(prev, tens);
             if (scaling is not null)
             {
-                scaling.Solve(tens, aa, bb, options.Epsilon, options.InnerMaxIter, options.InnerTol, T);
+                scaling.Solve(tens, aa, bb, options.Epsilon, options.InnerMaxIter, options.InnerTol, T, options.WarmStart);
                 inner += scaling.Iterations;
                 if (scaling.Numerical)
                 {
@@ -136,8 +139,10 @@ public static class EntropicGw
     /// <param name="m">Rows of Y.</param>
     /// <param name="dY">Columns of Y.</param>
     /// <param name="options">The grid and the solver settings.</param>
+    /// <param name="progress">Called after every grid point (in grid order), or null.</param>
     /// <exception cref="InvalidOperationException">No grid point produced a finite GW loss.</exception>
-    public static GwTuningResult Tune(ComputeDevice device, double[] x, int n, int dX, double[] y, int m, int dY, GwTuningOptions options)
+    public static GwTuningResult Tune(ComputeDevice device, double[] x, int n, int dX, double[] y, int m, int dY, GwTuningOptions options,
+        Action<GwTuningTrial>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Epsilons.Count == 0 || options.Ks.Count == 0) throw new ArgumentException("Tune: the ε grid and the k grid must be non-empty.", nameof(options));
@@ -153,7 +158,12 @@ public static class EntropicGw
             {
                 var r = Solve(device, DX.Values, DY.Values, n, m, null, null, options.Solver with { Epsilon = eps });
                 bool ok = double.IsFinite(r.GwLoss) && r.Plan.All(double.IsFinite);
-                trials.Add(new GwTuningTrial(eps, k, r.GwLoss, r.Converged, ok, r.Seconds));
+                var trial = new GwTuningTrial(eps, k, r.GwLoss, r.Converged, ok, r.Seconds)
+                {
+                    Iterations = r.Iterations, InnerIterations = r.InnerIterations, LogDomainFallbacks = r.LogDomainFallbacks, Plan = options.KeepPlans ? r.Plan : null,
+                };
+                trials.Add(trial);
+                progress?.Invoke(trial);
                 if (ok && (best is null || r.GwLoss < best.GwLoss)) { best = r; bestEps = eps; bestK = k; }
             }
         }
@@ -173,14 +183,19 @@ public static class EntropicGw
 /// <summary>The grid of <see cref="EntropicGw.Tune"/>.</summary>
 public sealed record GwTuningOptions
 {
-    /// <summary>ε values tried (SCOT's grid spans 5e-4 … 1e-2).</summary>
-    public IReadOnlyList<double> Epsilons { get; init; } = new[] { 5e-4, 1e-3, 5e-3, 1e-2 };
+    /// <summary>ε values tried (SCOT's grid spans 5e-4 … 1e-2; 5e-4 is dropped: on SNARE-seq it needs the log-domain fallback and minutes per solve).</summary>
+    public IReadOnlyList<double> Epsilons { get; init; } = new[] { 1e-3, 2e-3, 5e-3, 1e-2 };
     /// <summary>kNN sizes tried for the geodesic distances.</summary>
-    public IReadOnlyList<int> Ks { get; init; } = new[] { 20, 50, 110 };
+    public IReadOnlyList<int> Ks { get; init; } = new[] { 20, 50 };
     /// <summary>Distance settings (metric geodesic; K is overridden by the grid).</summary>
     public DistanceOptions Distances { get; init; } = new();
+    /// <summary>Keep every grid point's plan in <see cref="GwTuningTrial.Plan"/> (for scoring the whole grid; memory n·m per point).</summary>
+    public bool KeepPlans { get; init; }
     /// <summary>Solver settings (Epsilon is overridden by the grid).</summary>
-    public EntropicGwOptions Solver { get; init; } = new() { Epsilon = 1e-3 };
+    /// <remarks>Tuning defaults trade POT's bit-for-bit iterates for speed (SNARE-seq, n = 1047: a grid point in 10–60 s instead of
+    /// minutes): outer and inner tolerance 1e-7 instead of 1e-9, at most 500 outer iterations, inner Sinkhorn warm-started.
+    /// At ε = 1e-3, k = 50 the GW loss moves in the 4th significant digit (0.036755 vs 0.036743 after 20 POT-tolerance iterations).</remarks>
+    public EntropicGwOptions Solver { get; init; } = new() { Epsilon = 1e-3, Tol = 1e-7, InnerTol = 1e-7, MaxIter = 500, WarmStart = true };
 }
 
 /// <summary>One grid point of <see cref="EntropicGw.Tune"/>.</summary>
@@ -190,7 +205,17 @@ public sealed record GwTuningOptions
 /// <param name="Converged">The outer loop converged.</param>
 /// <param name="Valid">Finite loss and plan.</param>
 /// <param name="Seconds">Solve time.</param>
-public sealed record GwTuningTrial(double Epsilon, int K, double GwLoss, bool Converged, bool Valid, double Seconds);
+public sealed record GwTuningTrial(double Epsilon, int K, double GwLoss, bool Converged, bool Valid, double Seconds)
+{
+    /// <summary>Outer iterations of the solve.</summary>
+    public int Iterations { get; init; }
+    /// <summary>Inner Sinkhorn iterations summed over the outer loop.</summary>
+    public long InnerIterations { get; init; }
+    /// <summary>Inner solves that fell back to the log domain.</summary>
+    public int LogDomainFallbacks { get; init; }
+    /// <summary>The plan (n×m row-major) when <see cref="GwTuningOptions.KeepPlans"/> is set, else null.</summary>
+    public double[]? Plan { get; init; }
+}
 
 /// <summary>Result of <see cref="EntropicGw.Tune"/>.</summary>
 /// <param name="Best">The lowest-GW-loss solve.</param>

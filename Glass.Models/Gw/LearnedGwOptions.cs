@@ -83,7 +83,7 @@ public sealed record LearnedGwOptions
     public double EpsilonStart { get; init; } = 0.5;
     /// <summary>Floor ε_min.</summary>
     public double EpsilonMin { get; init; } = 0.02;
-    /// <summary>Decay ρ ∈ (0, 1]; 1 = no annealing (ε = ε_min throughout).</summary>
+    /// <summary>Decay ρ ∈ (0, 1]; 1 = no annealing (ε = max(ε_min, ε_0) throughout — set ε_0 = ε_min for a fixed ε_min).</summary>
     public double EpsilonDecay { get; init; } = 0.98;
     /// <summary>Weight λ_sm of the spectral regularisation E_sm (Eq. 5); 0 = off.</summary>
     public double SpectralWeight { get; init; }

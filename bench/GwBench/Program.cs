@@ -1,5 +1,6 @@
 // Usage (from the repo root):
-//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [key=value ...]
+//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [restarts=3] [rsteps=0] [key=value ...]   (defaults: SnareSeqExperiment.Default*)
+//   dotnet run -c Release --project bench/GwBench -- snare baseline [EPS,..] [K,..] [tol=.. innertol=.. maxiter=.. innermax=.. warm=0/1]
 //   dotnet run -c Release --project bench/GwBench -- snare baseline
 //   dotnet run -c Release --project bench/GwBench -- egw C1.npy C2.npy EPS [device]     (times EntropicGw.Solve; prints JSON)
 //   dotnet run -c Release --project bench/GwBench -- inductive N [device]
@@ -21,9 +22,10 @@ switch (args[0])
         var scores = new List<double>();
         foreach (int s in seeds)
         {
-            int restarts = args.Skip(3).Where(a => a.StartsWith("restarts=")).Select(a => int.Parse(a[9..])).DefaultIfEmpty(1).First();
-            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=")));
-            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts);
+            int restarts = args.Skip(3).Where(a => a.StartsWith("restarts=")).Select(a => int.Parse(a[9..])).DefaultIfEmpty(SnareSeqExperiment.DefaultRestarts).First();
+            int restartSteps = args.Skip(3).Where(a => a.StartsWith("rsteps=")).Select(a => int.Parse(a[7..])).DefaultIfEmpty(SnareSeqExperiment.DefaultRestartSteps).First();
+            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=") && !a.StartsWith("rsteps=")));
+            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts, restartSteps);
             scores.Add(r.Foscttm);
             Console.WriteLine($"seed {s} foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G5} train_s {r.Seconds:F1} {r.Detail}");
         }
@@ -37,7 +39,21 @@ switch (args[0])
         var tune = new GwTuningOptions();
         if (args.Length > 2) tune = tune with { Epsilons = args[2].Split(',').Select(double.Parse).ToArray() };
         if (args.Length > 3) tune = tune with { Ks = args[3].Split(',').Select(int.Parse).ToArray() };
-        var r = SnareSeqExperiment.RunBaseline(data, tune);
+        foreach (var kv in args.Skip(4))
+        {
+            var p = kv.Split('=');
+            tune = p[0] switch
+            {
+                "tol" => tune with { Solver = tune.Solver with { Tol = double.Parse(p[1]) } },
+                "maxiter" => tune with { Solver = tune.Solver with { MaxIter = int.Parse(p[1]) } },
+                "innertol" => tune with { Solver = tune.Solver with { InnerTol = double.Parse(p[1]) } },
+                "innermax" => tune with { Solver = tune.Solver with { InnerMaxIter = int.Parse(p[1]) } },
+                "warm" => tune with { Solver = tune.Solver with { WarmStart = p[1] == "1" } },
+                _ => throw new ArgumentException($"unknown key {p[0]}"),
+            };
+        }
+        var r = SnareSeqExperiment.RunBaseline(data, tune, null, (t, f) =>
+            Console.WriteLine($"  eps {t.Epsilon:G3} k {t.K} gw_loss {t.GwLoss:G6} converged {t.Converged} outer {t.Iterations} inner {t.InnerIterations} fallbacks {t.LogDomainFallbacks} s {t.Seconds:F1} foscttm(info) {f:F4}"));
         Console.WriteLine($"entropic-gw foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G6} tune_s {r.Seconds:F1} {r.Detail}");
         break;
     }
@@ -91,6 +107,7 @@ static LearnedGwOptions Apply(LearnedGwOptions o, IEnumerable<string> kvs)
             "embed" => o with { EmbedDim = (int)v },
             "depth" => o with { Depth = (int)v },
             "spectral" => o with { SpectralWeight = v },
+            "speck" => o with { SpectralK = (int)v },
             "k" => o with { DistancesX = o.DistancesX with { K = (int)v }, DistancesY = o.DistancesY with { K = (int)v } },
             "loss" => o with { Loss = Enum.Parse<GwLossKind>(p[1], true) },
             "cost" => o with { Cost = Enum.Parse<GwCost>(p[1], true) },
