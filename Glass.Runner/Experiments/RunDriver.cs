@@ -110,15 +110,7 @@ internal static class RunDriver
 
     private static IExperiment Build(RunConfig config, ComputeDevice device)
     {
-        IExperiment exp;
-        try
-        {
-            exp = config.Experiment.Create(device);
-        }
-        catch (NotImplementedException e)
-        {
-            throw new InvalidOperationException($"experiment kind '{config.Kind}' ({config.SourceFile}) is not available in this build: {e.Message}", e);
-        }
+        IExperiment exp = config.Experiment.Create(device);
         if (exp.TotalSteps != config.Steps)
         {
             exp.Dispose();
