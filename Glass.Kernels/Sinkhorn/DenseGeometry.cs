@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using Glass.Kernels.Validation;
 
 namespace Glass.Kernels.Sinkhorn;
@@ -49,6 +51,9 @@ public abstract class DenseGeometry
 
     /// <summary>C_ij for one entry (slow path: fallbacks only).</summary>
     internal abstract double Entry(int i, int j);
+
+    /// <summary>The geometry of Cᵀ (points swapped; a stored matrix is transposed into a copy).</summary>
+    internal abstract DenseGeometry Transposed();
 }
 
 internal sealed class CostMatrixGeometry : DenseGeometry
@@ -57,6 +62,13 @@ internal sealed class CostMatrixGeometry : DenseGeometry
     public double[] Cost { get; }
     internal override ReadOnlySpan<double> Row(int i, Span<double> scratch) => Cost.AsSpan(i * M, M);
     internal override double Entry(int i, int j) => Cost[(long)i * M + j];
+
+    internal override DenseGeometry Transposed()
+    {
+        var t = new double[Cost.Length];
+        for (int i = 0; i < N; i++) for (int j = 0; j < M; j++) t[(long)j * N + i] = Cost[(long)i * M + j];
+        return new CostMatrixGeometry(t, M, N);
+    }
 }
 
 internal sealed class PointGeometry : DenseGeometry
@@ -92,18 +104,29 @@ internal sealed class PointGeometry : DenseGeometry
             for (int j = 0; j < M; j++) { double e = s - _yT[j]; row[j] = e * e; }
             return row;
         }
-        // ‖x‖² + ‖y‖² − 2⟨x, y⟩, vectorised over j, clamped at 0.
+        // ‖x‖² + ‖y‖² − 2⟨x, y⟩, SIMD over j (Vector<double>), clamped at 0.
         double xn = _xNorm[i];
-        for (int j = 0; j < M; j++) row[j] = xn + _yNorm[j];
+        int vw = Vector<double>.Count, mv = Vector.IsHardwareAccelerated ? M - M % vw : 0;
+        var rv = MemoryMarshal.Cast<double, Vector<double>>(row[..mv]);
+        var ynv = MemoryMarshal.Cast<double, Vector<double>>(_yNorm.AsSpan(0, mv));
+        var vxn = new Vector<double>(xn);
+        for (int q = 0; q < rv.Length; q++) rv[q] = vxn + ynv[q];
+        for (int j = mv; j < M; j++) row[j] = xn + _yNorm[j];
         for (int k = 0; k < D; k++)
         {
-            double c = -2 * X[i * D + k];
+            double c = -2 * X[(long)i * D + k];
             var yk = _yT.AsSpan(k * M, M);
-            for (int j = 0; j < M; j++) row[j] += c * yk[j];
+            var ykv = MemoryMarshal.Cast<double, Vector<double>>(yk[..mv]);
+            var vc = new Vector<double>(c);
+            for (int q = 0; q < rv.Length; q++) rv[q] += vc * ykv[q];
+            for (int j = mv; j < M; j++) row[j] += c * yk[j];
         }
-        for (int j = 0; j < M; j++) if (row[j] < 0) row[j] = 0;
+        for (int q = 0; q < rv.Length; q++) rv[q] = Vector.Max(rv[q], Vector<double>.Zero);
+        for (int j = mv; j < M; j++) if (row[j] < 0) row[j] = 0;
         return row;
     }
+
+    internal override DenseGeometry Transposed() => new PointGeometry(Y, X, D);
 
     internal override double Entry(int i, int j)
     {

@@ -17,8 +17,12 @@ public static class DenseSinkhorn
     /// <param name="a">Row marginal (length n, non-negative, sums to 1); null = uniform 1/n.</param>
     /// <param name="b">Column marginal (length m); null = uniform 1/m.</param>
     /// <param name="options">γ, tolerances, iteration limits.</param>
-    /// <exception cref="ArgumentException">Invalid γ, marginals or options; the message names the argument and value.</exception>
-    public static DenseSinkhornResult Solve(ComputeDevice device, DenseGeometry geometry, double[]? a, double[]? b, SinkhornOptions options)
+    /// <param name="initialF">Warm start: row potentials f (length n, finite), e.g. from a solve at a larger γ or on a
+    /// sparse candidate set (<see cref="CandidateSinkhorn"/>); null = 0. The fixed point does not depend on it.</param>
+    /// <param name="initialG">Warm start: column potentials g (length m, finite); null = 0.</param>
+    /// <exception cref="ArgumentException">Invalid γ, marginals, warm start or options; the message names the argument and value.</exception>
+    public static DenseSinkhornResult Solve(ComputeDevice device, DenseGeometry geometry, double[]? a, double[]? b, SinkhornOptions options,
+        double[]? initialF = null, double[]? initialG = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(geometry);
@@ -26,9 +30,25 @@ public static class DenseSinkhorn
         options.Validate();
         var aa = Marginals.Resolve(a, geometry.N, nameof(a));
         var bb = Marginals.Resolve(b, geometry.M, nameof(b));
+        var f0 = WarmStart(initialF, aa, nameof(initialF));
+        var g0 = WarmStart(initialG, bb, nameof(initialG));
         return device.IsAccelerated
-            ? device.GetKernels(acc => new DenseSinkhornKernels(acc)).Solve(geometry, aa, bb, options)
-            : DenseSinkhornCpu.Solve(geometry, aa, bb, options);
+            ? device.GetKernels(acc => new DenseSinkhornKernels(acc)).Solve(geometry, aa, bb, options, f0, g0)
+            : DenseSinkhornCpu.Solve(geometry, aa, bb, options, f0, g0);
+    }
+
+    /// <summary>Initial potentials: the warm start (copied) or zeros; −∞ where the marginal is 0.</summary>
+    internal static double[] WarmStart(double[]? init, double[] w, string name)
+    {
+        var p = new double[w.Length];
+        if (init is not null)
+        {
+            Guard.Length<double>(init, w.Length, name, w.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Guard.Finite(init, name);
+            Array.Copy(init, p, w.Length);
+        }
+        for (int i = 0; i < w.Length; i++) if (w[i] == 0) p[i] = double.NegativeInfinity;
+        return p;
     }
 }
 

@@ -13,16 +13,15 @@ internal static class DenseSinkhornCpu
 {
     private const double SafeLo = 1e-280, SafeHi = 1e280;
 
-    public static DenseSinkhornResult Solve(DenseGeometry geom, double[] a, double[] b, SinkhornOptions o)
+    /// <summary>Solves from the initial potentials <paramref name="f"/>, <paramref name="g"/> (−∞ where the marginal is 0), updated in place and returned.</summary>
+    public static DenseSinkhornResult Solve(DenseGeometry geom, double[] a, double[] b, SinkhornOptions o, double[] f, double[] g)
     {
         int n = geom.N, m = geom.M;
         double gamma = o.Gamma, invG = 1.0 / gamma;
-        var f = new double[n];
-        var g = new double[m];
         var logA = new double[n];
         var logB = new double[m];
-        for (int i = 0; i < n; i++) { logA[i] = Math.Log(a[i]); if (a[i] == 0) f[i] = double.NegativeInfinity; }
-        for (int j = 0; j < m; j++) { logB[j] = Math.Log(b[j]); if (b[j] == 0) g[j] = double.NegativeInfinity; }
+        for (int i = 0; i < n; i++) logA[i] = Math.Log(a[i]);
+        for (int j = 0; j < m; j++) logB[j] = Math.Log(b[j]);
 
         var logCol = new double[m];
         var logRow = new double[n];
@@ -158,7 +157,33 @@ internal static class DenseSinkhornCpu
         for (; j < m; j++) acc[j] += Math.Exp((fi + g[j] - c[j]) * invG);
     }
 
-    private static double ExactLogSum(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG)
+    /// <summary>acc_j += exp((fi + g_j − c_j)·invG) and returns Σ_j of the same terms, SIMD (one exp per entry).</summary>
+    internal static double ExpAccumulateSum(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG, Span<double> acc)
+    {
+        int m = c.Length, j = 0;
+        double s = 0;
+        if (Vector.IsHardwareAccelerated && m >= Vector<double>.Count)
+        {
+            var vf = new Vector<double>(fi);
+            var vi = new Vector<double>(invG);
+            var cv = MemoryMarshal.Cast<double, Vector<double>>(c);
+            var gv = MemoryMarshal.Cast<double, Vector<double>>(g[..m]);
+            var av = MemoryMarshal.Cast<double, Vector<double>>(acc[..m]);
+            var sv = Vector<double>.Zero;
+            for (int k = 0; k < cv.Length; k++)
+            {
+                var e = Vector.Exp((vf + gv[k] - cv[k]) * vi);
+                av[k] += e;
+                sv += e;
+            }
+            s = Vector.Sum(sv);
+            j = cv.Length * Vector<double>.Count;
+        }
+        for (; j < m; j++) { double e = Math.Exp((fi + g[j] - c[j]) * invG); acc[j] += e; s += e; }
+        return s;
+    }
+
+    internal static double ExactLogSum(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG)
     {
         double mx = double.NegativeInfinity;
         for (int j = 0; j < c.Length; j++) mx = Math.Max(mx, (fi + g[j] - c[j]) * invG);
@@ -168,7 +193,7 @@ internal static class DenseSinkhornCpu
         return mx + Math.Log(s);
     }
 
-    private static double ExactLogSumColumn(DenseGeometry geom, double[] f, double gj, int j, double invG)
+    internal static double ExactLogSumColumn(DenseGeometry geom, double[] f, double gj, int j, double invG)
     {
         double mx = double.NegativeInfinity;
         for (int i = 0; i < geom.N; i++) mx = Math.Max(mx, (f[i] + gj - geom.Entry(i, j)) * invG);
@@ -191,11 +216,38 @@ internal static class DenseSinkhornCpu
         {
             var scratch = new double[m];
             int i0 = (int)((long)n * k / chunks), i1 = (int)((long)n * (k + 1) / chunks);
+            int vw = Vector<double>.Count, mv = Vector.IsHardwareAccelerated ? m - m % vw : 0;
+            var gv = MemoryMarshal.Cast<double, Vector<double>>(g.AsSpan(0, mv));
+            var vi = new Vector<double>(invG);
             for (int i = i0; i < i1; i++)
             {
                 var row = geom.Row(i, scratch);
                 double c = 0, h = 0;
-                for (int j = 0; j < m; j++)
+                if (double.IsNegativeInfinity(f[i]))
+                {
+                    if (plan is not null) Array.Clear(plan, (int)((long)i * m), m);
+                    rowCost[i] = 0; rowEnt[i] = 0;
+                    continue;
+                }
+                int j = 0;
+                if (plan is null && mv > 0)
+                {
+                    // SIMD over columns; p·s is taken as 0 where p = 0 (s = −∞ for a zero-mass column).
+                    var rv = MemoryMarshal.Cast<double, Vector<double>>(row[..mv]);
+                    var vf = new Vector<double>(f[i]);
+                    Vector<double> vc = Vector<double>.Zero, vh = Vector<double>.Zero;
+                    for (int q = 0; q < rv.Length; q++)
+                    {
+                        var sv = (vf + gv[q] - rv[q]) * vi;
+                        var pv = Vector.Exp(sv);
+                        var live = Vector.GreaterThan(pv, Vector<double>.Zero);
+                        vc += Vector.ConditionalSelect(live, pv * rv[q], Vector<double>.Zero);
+                        vh -= Vector.ConditionalSelect(live, pv * sv, Vector<double>.Zero);
+                    }
+                    c = Vector.Sum(vc); h = Vector.Sum(vh);
+                    j = mv;
+                }
+                for (; j < m; j++)
                 {
                     double s = (f[i] + g[j] - row[j]) * invG;
                     double p = Math.Exp(s);

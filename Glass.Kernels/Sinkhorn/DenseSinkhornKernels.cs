@@ -138,7 +138,7 @@ internal sealed class DenseSinkhornKernels
         if (t == 0) { rowCost[i] = c; rowEnt[i] = h; rowSum[i] = z; }
     }
 
-    public DenseSinkhornResult Solve(DenseGeometry geom, double[] a, double[] b, SinkhornOptions o)
+    public DenseSinkhornResult Solve(DenseGeometry geom, double[] a, double[] b, SinkhornOptions o, double[] f0, double[] g0)
     {
         int n = geom.N, m = geom.M;
         var p = new DenseParams { N = n, M = m, InvGamma = 1.0 / o.Gamma, Gamma = o.Gamma, Omega = 1 };
@@ -166,10 +166,6 @@ internal sealed class DenseSinkhornKernels
             default:
                 throw new ArgumentException($"Unsupported geometry {geom.GetType().Name}.", nameof(geom));
         }
-        var f0 = new double[n];
-        var g0 = new double[m];
-        for (int i = 0; i < n; i++) if (a[i] == 0) f0[i] = double.NegativeInfinity;
-        for (int j = 0; j < m; j++) if (b[j] == 0) g0[j] = double.NegativeInfinity;
         using (costR) using (costC) using (xs) using (ys)
         using (var f = _acc.Allocate1D(f0))
         using (var g = _acc.Allocate1D(g0))

@@ -15,6 +15,12 @@ public sealed record InductiveOptions
     public double RelativeTol { get; init; } = 1e-4;
     /// <summary>Entries of the sparse top-k plan kept per row.</summary>
     public int TopK { get; init; } = 5;
+    /// <summary>
+    /// Nearest neighbours per row and per column of the sparse warm start (<see cref="CandidateSinkhorn"/>): Sinkhorn is
+    /// first solved on those candidates, then polished by exact dense sweeps to the same tolerance — the answer is the
+    /// dense solution, only faster. 0 = cold dense Sinkhorn from zero potentials.
+    /// </summary>
+    public int Neighbors { get; init; } = 32;
 }
 
 /// <summary>Result of an inductive alignment; nothing of size n×m is stored.</summary>
@@ -28,13 +34,15 @@ public sealed record InductiveOptions
 /// <param name="ProjectionTarget">Barycentric projection of X onto the target coordinates of Y (default: Y's normalised features), n×TargetDim; null if none.</param>
 /// <param name="TargetDim">Columns of <see cref="ProjectionTarget"/>.</param>
 /// <param name="Gamma">Absolute γ used.</param>
-/// <param name="Iterations">Sinkhorn iterations.</param>
+/// <param name="Iterations">Exact dense Sinkhorn sweeps (after the sparse warm start, if any).</param>
 /// <param name="Converged">Tolerance reached.</param>
 /// <param name="MarginalError">Final marginal error.</param>
 /// <param name="Seconds">Wall time (solve and post-processing, excluding the embeddings).</param>
+/// <param name="CandidateIterations">Iterations of the sparse warm start on nearest-neighbour candidates (0 if off).</param>
+/// <param name="CandidateSeconds">Wall time of the candidate search and the sparse warm start.</param>
 public sealed record InductiveAlignment(int N, int M, int[] Matches, int TopK, int[] TopKIndex, double[] TopKValue,
     double[] ProjectionEmbedding, double[]? ProjectionTarget, int TargetDim, double Gamma, int Iterations, bool Converged,
-    double MarginalError, double Seconds);
+    double MarginalError, double Seconds, int CandidateIterations = 0, double CandidateSeconds = 0);
 
 /// <summary>
 /// Inductive inference of learned GW (paper §3: "we simply need to solve an entropic OT problem on the
@@ -87,6 +95,7 @@ public static class InductiveAligner
         ArgumentNullException.ThrowIfNull(device);
         var o = options ?? new InductiveOptions();
         if (o.TopK < 1 || o.TopK > m) throw new ArgumentException($"TopK = {o.TopK}; expected 1 ≤ k ≤ m = {m}.", nameof(options));
+        if (o.Neighbors < 0) throw new ArgumentException($"Neighbors = {o.Neighbors}; expected ≥ 0 (0 = no sparse warm start).", nameof(options));
         if (targetY is not null && (targetDim < 1 || targetY.Length != (long)m * targetDim))
             throw new ArgumentException($"targetY has {targetY.Length} values; expected m×targetDim = {m}×{targetDim}.", nameof(targetY));
         var sw = Stopwatch.StartNew();
@@ -94,10 +103,21 @@ public static class InductiveAligner
         double gamma = epsilon * cbar;
         var geom = DenseGeometry.FromPoints(zx, zy, d);
         var sopt = new SinkhornOptions { Gamma = gamma, MaxIter = o.MaxIter, Tol = o.RelativeTol * Math.Sqrt(1.0 / n + 1.0 / m) };
-        var r = DenseSinkhorn.Solve(device, geom, null, null, sopt);
+        DenseSinkhornResult r;
+        int candIt = 0;
+        double candSec = 0;
+        if (o.Neighbors > 0)
+        {
+            // After a warm start the error is checked every sweep on the CPU (free there: the column sums are computed
+            // anyway); on an accelerator a check costs one extra pass, so every 5.
+            var c = CandidateSinkhorn.Solve(device, geom, null, null, sopt with { CheckEvery = device.IsAccelerated ? 5 : 1 },
+                new CandidateOptions { Neighbors = o.Neighbors });
+            r = c.Result; candIt = c.CandidateIterations; candSec = c.CandidateSeconds;
+        }
+        else r = DenseSinkhorn.Solve(device, geom, null, null, sopt);
         var (matches, ti, tv, pe, pt) = RowsFromPotentials(geom, r.F, r.G, gamma, zy, d, targetY, targetDim, o.TopK);
         return new InductiveAlignment(n, m, matches, o.TopK, ti, tv, pe, pt, targetY is null ? 0 : targetDim, gamma, r.Iterations, r.Converged,
-            r.MarginalError, sw.Elapsed.TotalSeconds);
+            r.MarginalError, sw.Elapsed.TotalSeconds, candIt, candSec);
     }
 
     /// <summary>mean_ij ‖x_i − y_j‖² in O((n + m)d): mean‖x‖² + mean‖y‖² − 2⟨x̄, ȳ⟩.</summary>
@@ -112,6 +132,23 @@ public static class InductiveAligner
         for (int k = 0; k < d; k++) dot += mx[k] / n * (my[k] / m);
         double c = sx / n + sy / m - 2 * dot;
         return c > 1e-300 ? c : 1.0;
+    }
+
+    /// <summary>p_j = exp((fi + g_j − c_j)·invG), SIMD.</summary>
+    private static void ExpRow(ReadOnlySpan<double> c, double[] g, double fi, double invG, double[] p)
+    {
+        int m = c.Length, j = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && m >= System.Numerics.Vector<double>.Count)
+        {
+            var cv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(c);
+            var gv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(g.AsSpan(0, m));
+            var pv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(p.AsSpan(0, m));
+            var vf = new System.Numerics.Vector<double>(fi);
+            var vi = new System.Numerics.Vector<double>(invG);
+            for (int q = 0; q < cv.Length; q++) pv[q] = System.Numerics.Vector.Exp((vf + gv[q] - cv[q]) * vi);
+            j = cv.Length * System.Numerics.Vector<double>.Count;
+        }
+        for (; j < m; j++) p[j] = Math.Exp((fi + g[j] - c[j]) * invG);
     }
 
     private static (int[], int[], double[], double[], double[]?) RowsFromPotentials(DenseGeometry geom, double[] f, double[] g, double gamma,
@@ -139,10 +176,10 @@ public static class InductiveAligner
                 int arg = 0;
                 double best = double.NegativeInfinity;
                 int filled = 0;
+                ExpRow(row, g, f[i], invG, p);
                 for (int j = 0; j < m; j++)
                 {
-                    double v = Math.Exp((f[i] + g[j] - row[j]) * invG);
-                    p[j] = v;
+                    double v = p[j];
                     sum += v;
                     if (v > best) { best = v; arg = j; }
                     // Insertion into the descending top-k (ties keep the lower index first).
@@ -157,11 +194,13 @@ public static class InductiveAligner
                 Array.Copy(topI, 0, ti, (long)i * k, k);
                 Array.Copy(topV, 0, tv, (long)i * k, k);
                 double inv = sum > 0 ? 1 / sum : 0;
+                // Entries below 1e-16 of the row's largest are skipped: together < m·1e-16 of the row's mass.
+                double floor = best * 1e-16;
                 var e = pe.AsSpan((int)((long)i * d), d);
                 for (int j = 0; j < m; j++)
                 {
+                    if (p[j] <= floor) continue;
                     double w = p[j] * inv;
-                    if (w == 0) continue;
                     for (int c = 0; c < d; c++) e[c] += w * zy[(long)j * d + c];
                     if (pt is not null) for (int c = 0; c < td; c++) pt[(long)i * td + c] += w * target![(long)j * td + c];
                 }

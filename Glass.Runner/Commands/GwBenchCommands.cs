@@ -118,12 +118,13 @@ internal static class GwBenchCommands
                         ["train_n"] = nt, ["train_steps"] = steps, ["train_seconds"] = bench.TrainSeconds, ["seconds"] = r.Seconds,
                         ["peak_bytes"] = r.PeakBytes, ["allocated_bytes"] = r.AllocatedBytes, ["nxn_bytes"] = 8L * nn * nn,
                         ["accuracy"] = r.Accuracy, ["class_accuracy"] = r.ClassAccuracy, ["iterations"] = r.Iterations, ["converged"] = r.Converged,
+                        ["candidate_iterations"] = r.CandidateIterations, ["candidate_seconds"] = r.CandidateSeconds,
                     }));
                 }
                 else
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"inductive learned GW, N = {nn} per side, d = {d}, {dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, accuracy {r.Accuracy:F4} (exact partner), class accuracy {r.ClassAccuracy:F4}, {r.Iterations} Sinkhorn iterations; training {bench.TrainSeconds:F1} s"));
+                        $"inductive learned GW, N = {nn} per side, d = {d}, {dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, accuracy {r.Accuracy:F4} (exact partner), class accuracy {r.ClassAccuracy:F4}, {r.Iterations} dense Sinkhorn sweeps after {r.CandidateIterations} sparse warm-start iterations ({r.CandidateSeconds:F2} s); training {bench.TrainSeconds:F1} s"));
                 }
             }
             return 0;
@@ -145,7 +146,7 @@ internal static class GwBenchCommands
 /// <param name="Accuracy">Fraction of rows whose hard match is the true partner.</param>
 /// <param name="ClassAccuracy">Fraction of rows matched to a point of the same mixture component.</param>
 internal sealed record InductiveBenchResult(double Seconds, long PeakBytes, long AllocatedBytes, double Accuracy, double ClassAccuracy,
-    int Iterations, bool Converged, double TrainSeconds);
+    int Iterations, bool Converged, double TrainSeconds, int CandidateIterations = 0, double CandidateSeconds = 0);
 
 /// <summary>
 /// The isometric inductive experiment (learned-GW paper, Fig. 2 top), with a documented synthetic stand-in for
@@ -216,7 +217,8 @@ internal sealed class InductiveBenchmarkModel(IsometricMixture mix, GwModel mode
             if (al.Matches[i] == i) exact++;
             if (test.Labels[al.Matches[i]] == test.Labels[i]) cls++;
         }
-        return new InductiveBenchResult(secs, peakDelta, alloc, (double)exact / n, (double)cls / n, al.Iterations, al.Converged, trainSeconds);
+        return new InductiveBenchResult(secs, peakDelta, alloc, (double)exact / n, (double)cls / n, al.Iterations, al.Converged, trainSeconds,
+            al.CandidateIterations, al.CandidateSeconds);
     }
 }
 
