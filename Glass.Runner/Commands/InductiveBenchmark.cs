@@ -37,10 +37,11 @@ internal sealed record InductiveRecipe
     public bool EgwInit { get; init; } = true;
     public double EgwEpsilon { get; init; } = 0.005;
     public double SupervisedWeight { get; init; } = 1e-2;
+    public GwLossKind Loss { get; init; } = GwLossKind.Distance;
 
     public LearnedGwOptions Options(int seed, IReadOnlyList<(int X, int Y)>? pairs) => new()
     {
-        Loss = GwLossKind.Distance, Steps = Steps, BatchSize = 0, Seed = seed, Depth = 3, EmbedDim = 16, Hidden = 64, Cost = GwCost.SqEuclidean,
+        Loss = Loss, Steps = Steps, BatchSize = 0, Seed = seed, Depth = 3, EmbedDim = 16, Hidden = 64, Cost = GwCost.SqEuclidean,
         DistancesX = Euclidean, DistancesY = Euclidean,
         PreprocessX = new GwPreprocessing { Standardize = false }, PreprocessY = new GwPreprocessing { Standardize = false },
         LearningRate = 3e-3, EpsilonStart = 0.5, EpsilonMin = 0.05, EpsilonDecay = 0.97, SinkhornTol = 1e-5,
@@ -152,7 +153,7 @@ internal sealed class InductiveBenchmarkModel(IsometricMixture mix, GwModel mode
 {
     /// <summary>Training wall time (including the entropic-GW pseudo-pairs and D_X, D_Y).</summary>
     public double TrainSeconds => trainSeconds;
-    /// <summary>GW loss (Eq. 4) of the last training step's plan.</summary>
+    /// <summary>Main loss (Eq. 4 GW loss or Eq. 6 rank loss) of the last training step.</summary>
     public double FinalLoss => finalLoss;
     /// <summary>The trained model.</summary>
     public GwModel Model => model;
