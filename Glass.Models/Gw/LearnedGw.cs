@@ -221,7 +221,8 @@ public sealed class LearnedGwTrainer
 
     /// <summary>
     /// Warm-start each full-batch step's Sinkhorn from the previous step's potentials (default true). Same plan as a
-    /// cold start up to the solver tolerance, several times fewer iterations once ε is small.
+    /// cold start up to the solver tolerance, fewer iterations (≈ 20 % fewer in <c>glass bench inductive</c>); saved with the
+    /// trainer state so that a resumed full-batch run continues bit-identically.
     /// </summary>
     public bool WarmStart { get; set; } = true;
 
