@@ -86,6 +86,7 @@ internal static class GwBenchCommands
         var trainN = new Option<int?>("--train-n") { Description = "Training samples per side (default: 200 orthogonal, 1000 nonlinear, as in the paper)." };
         var trainSteps = new Option<int>("--train-steps") { Description = "Training steps (full batch).", DefaultValueFactory = _ => InductiveRecipe.Default.Steps };
         var init = new Option<string>("--init") { Description = "egw (default: pseudo-pairs from entropic GW on the training samples, label-free) | none (pure learned GW from random MLPs).", DefaultValueFactory = _ => "egw" };
+        var pseudo = new Option<double>("--pseudo-weight") { Description = "Weight of the pseudo-pair term with --init egw (≥ 0).", DefaultValueFactory = _ => InductiveRecipe.Default.SupervisedWeight };
         var loss = new Option<string>("--loss") { Description = "distance (Eq. 4, default) | rank (Eq. 6, row-wise soft ranks: invariant to monotone distortions of the distances).", DefaultValueFactory = _ => "distance" };
         var baseline = new Option<bool>("--baseline") { Description = "Also run the entropic GW baseline (CPU, dense) on each N: time, peak memory, class accuracy." };
         var noModel = new Option<bool>("--baseline-only") { Description = "Only the baseline (no training)." };
@@ -94,7 +95,7 @@ internal static class GwBenchCommands
         var json = new Option<bool>("--json") { Description = "One JSON object per line on stdout." };
         var cmd = new Command("inductive", "Train learned GW on unaligned samples of a synthetic class mixture and its image under an orthogonal or non-linear map, then time aligning N unseen points per side: seconds, peak_bytes, class accuracy (primary, as the paper), exact-partner accuracy.")
         {
-            n, dim, map, trainN, trainSteps, init, loss, baseline, noModel, seed, device, json,
+            n, dim, map, trainN, trainSteps, init, pseudo, loss, baseline, noModel, seed, device, json,
         };
         cmd.SetAction(p =>
         {
@@ -129,10 +130,12 @@ internal static class GwBenchCommands
                 "rank" => GwLossKind.Rank,
                 var other => throw new ArgumentException($"--loss {other}; expected distance or rank."),
             };
+            double pw = p.GetValue(pseudo);
+            if (!(pw >= 0) || !double.IsFinite(pw)) throw new ArgumentException($"--pseudo-weight = {pw.ToString(CultureInfo.InvariantCulture)}; expected a finite number ≥ 0.");
             bool asJson = p.GetValue(json), onlyBaseline = p.GetValue(noModel), runBaseline = onlyBaseline || p.GetValue(baseline);
             int sd = p.GetValue(seed);
             using var dev = ComputeDevice.Open(p.GetValue(device)!);
-            var recipe = InductiveRecipe.Default with { TrainN = nt, Steps = steps, EgwInit = egwInit, Loss = lossKind };
+            var recipe = InductiveRecipe.Default with { TrainN = nt, Steps = steps, EgwInit = egwInit, Loss = lossKind, SupervisedWeight = pw };
             var mix = new IsometricMixture(d, classes: 8, sd, mapKind);
             var bench = onlyBaseline ? null : InductiveBenchmark.Train(mix, recipe, sd, dev);
             string mapName = mapKind == MixtureMap.Orthogonal ? "orthogonal" : "nonlinear";
@@ -146,7 +149,7 @@ internal static class GwBenchCommands
                         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                         {
                             ["method"] = "learned-gw-inductive", ["map"] = mapName, ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = nn, ["dim"] = d,
-                            ["seed"] = sd, ["init"] = egwInit ? "egw" : "none", ["loss"] = lossKind.ToString().ToLowerInvariant(), ["train_n"] = nt, ["train_steps"] = steps, ["train_seconds"] = bench.TrainSeconds,
+                            ["seed"] = sd, ["init"] = egwInit ? "egw" : "none", ["pseudo_weight"] = egwInit ? pw : 0, ["loss"] = lossKind.ToString().ToLowerInvariant(), ["train_n"] = nt, ["train_steps"] = steps, ["train_seconds"] = bench.TrainSeconds,
                             ["train_loss"] = bench.FinalLoss, ["seconds"] = r.Seconds,
                             ["peak_bytes"] = r.PeakBytes, ["allocated_bytes"] = r.AllocatedBytes, ["nxn_bytes"] = 8L * nn * nn,
                             ["accuracy"] = r.ClassAccuracy, ["exact_accuracy"] = r.Accuracy, ["iterations"] = r.Iterations, ["converged"] = r.Converged,
