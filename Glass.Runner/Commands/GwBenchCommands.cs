@@ -82,18 +82,24 @@ internal static class GwBenchCommands
     {
         var n = new Option<string>("--n") { Description = "Unseen points per side to align; comma-separated for several sizes (one model, one line per size).", DefaultValueFactory = _ => "1000" };
         var dim = new Option<int>("--dim") { Description = "Feature dimension of the synthetic mixture (≥ 2).", DefaultValueFactory = _ => 64 };
-        var trainN = new Option<int>("--train-n") { Description = "Training samples per side.", DefaultValueFactory = _ => 200 };
-        var trainSteps = new Option<int>("--train-steps") { Description = "Training steps (full batch).", DefaultValueFactory = _ => 300 };
+        var map = new Option<string>("--map") { Description = "orthogonal (Y = X·Q, paper Fig. 2 top) | nonlinear (Y = s·tanh(X·A/τ)·B, Fig. 2 bottom).", DefaultValueFactory = _ => "orthogonal" };
+        var trainN = new Option<int?>("--train-n") { Description = "Training samples per side (default: 200 orthogonal, 1000 nonlinear, as in the paper)." };
+        var trainSteps = new Option<int>("--train-steps") { Description = "Training steps (full batch).", DefaultValueFactory = _ => InductiveRecipe.Default.Steps };
+        var init = new Option<string>("--init") { Description = "egw (default: pseudo-pairs from entropic GW on the training samples, label-free) | none (pure learned GW from random MLPs).", DefaultValueFactory = _ => "egw" };
+        var pseudo = new Option<double>("--pseudo-weight") { Description = "Weight of the pseudo-pair term with --init egw (≥ 0).", DefaultValueFactory = _ => InductiveRecipe.Default.SupervisedWeight };
+        var loss = new Option<string>("--loss") { Description = "distance (Eq. 4, default) | rank (Eq. 6, row-wise soft ranks: invariant to monotone distortions of the distances).", DefaultValueFactory = _ => "distance" };
+        var baseline = new Option<bool>("--baseline") { Description = "Also run the entropic GW baseline (CPU, dense) on each N: time, peak memory, class accuracy." };
+        var noModel = new Option<bool>("--baseline-only") { Description = "Only the baseline (no training)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the data and the model.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
-        var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
-        var cmd = new Command("inductive", "Train learned GW on 200 samples of a synthetic isometric pair (class mixture, Y = X·Q), then time aligning N unseen points per side: seconds, peak_bytes, accuracy.")
+        var json = new Option<bool>("--json") { Description = "One JSON object per line on stdout." };
+        var cmd = new Command("inductive", "Train learned GW on unaligned samples of a synthetic class mixture and its image under an orthogonal or non-linear map, then time aligning N unseen points per side: seconds, peak_bytes, class accuracy (primary, as the paper), exact-partner accuracy.")
         {
-            n, dim, trainN, trainSteps, seed, device, json,
+            n, dim, map, trainN, trainSteps, init, pseudo, loss, baseline, noModel, seed, device, json,
         };
         cmd.SetAction(p =>
         {
-            int d = p.GetValue(dim), nt = p.GetValue(trainN), steps = p.GetValue(trainSteps);
+            int d = p.GetValue(dim), steps = p.GetValue(trainSteps);
             var sizes = new List<int>();
             foreach (var tok in p.GetValue(n)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
@@ -103,28 +109,76 @@ internal static class GwBenchCommands
             }
             if (sizes.Count == 0) throw new ArgumentException("--n is empty; expected integers ≥ 2, comma-separated.");
             if (d < 2) throw new ArgumentException($"--dim = {d}; expected an integer ≥ 2.");
+            var mapKind = p.GetValue(map) switch
+            {
+                "orthogonal" => MixtureMap.Orthogonal,
+                "nonlinear" => MixtureMap.Nonlinear,
+                var other => throw new ArgumentException($"--map {other}; expected orthogonal or nonlinear."),
+            };
+            int nt = p.GetValue(trainN) ?? (mapKind == MixtureMap.Orthogonal ? 200 : 1000);
             if (nt < 2) throw new ArgumentException($"--train-n = {nt}; expected an integer ≥ 2.");
             if (steps < 0) throw new ArgumentException($"--train-steps = {steps}; expected an integer ≥ 0.");
+            bool egwInit = p.GetValue(init) switch
+            {
+                "egw" => true,
+                "none" => false,
+                var other => throw new ArgumentException($"--init {other}; expected egw or none."),
+            };
+            var lossKind = p.GetValue(loss) switch
+            {
+                "distance" => GwLossKind.Distance,
+                "rank" => GwLossKind.Rank,
+                var other => throw new ArgumentException($"--loss {other}; expected distance or rank."),
+            };
+            double pw = p.GetValue(pseudo);
+            if (!(pw >= 0) || !double.IsFinite(pw)) throw new ArgumentException($"--pseudo-weight = {pw.ToString(CultureInfo.InvariantCulture)}; expected a finite number ≥ 0.");
+            bool asJson = p.GetValue(json), onlyBaseline = p.GetValue(noModel), runBaseline = onlyBaseline || p.GetValue(baseline);
+            int sd = p.GetValue(seed);
             using var dev = ComputeDevice.Open(p.GetValue(device)!);
-            var bench = InductiveBenchmark.Train(d, nt, steps, p.GetValue(seed), dev);
+            var recipe = InductiveRecipe.Default with { TrainN = nt, Steps = steps, EgwInit = egwInit, Loss = lossKind, SupervisedWeight = pw };
+            var mix = new IsometricMixture(d, classes: 8, sd, mapKind);
+            var bench = onlyBaseline ? null : InductiveBenchmark.Train(mix, recipe, sd, dev);
+            string mapName = mapKind == MixtureMap.Orthogonal ? "orthogonal" : "nonlinear";
             foreach (int nn in sizes)
             {
-                var r = bench.Align(nn);
-                if (p.GetValue(json))
+                if (bench is not null)
                 {
-                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                    var r = bench.Align(nn);
+                    if (asJson)
                     {
-                        ["method"] = "learned-gw-inductive", ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = nn, ["dim"] = d,
-                        ["train_n"] = nt, ["train_steps"] = steps, ["train_seconds"] = bench.TrainSeconds, ["seconds"] = r.Seconds,
-                        ["peak_bytes"] = r.PeakBytes, ["allocated_bytes"] = r.AllocatedBytes, ["nxn_bytes"] = 8L * nn * nn,
-                        ["accuracy"] = r.Accuracy, ["class_accuracy"] = r.ClassAccuracy, ["iterations"] = r.Iterations, ["converged"] = r.Converged,
-                        ["candidate_iterations"] = r.CandidateIterations, ["candidate_seconds"] = r.CandidateSeconds,
-                    }));
+                        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                        {
+                            ["method"] = "learned-gw-inductive", ["map"] = mapName, ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = nn, ["dim"] = d,
+                            ["seed"] = sd, ["init"] = egwInit ? "egw" : "none", ["pseudo_weight"] = egwInit ? pw : 0, ["loss"] = lossKind.ToString().ToLowerInvariant(), ["train_n"] = nt, ["train_steps"] = steps, ["train_seconds"] = bench.TrainSeconds,
+                            ["train_loss"] = bench.FinalLoss, ["seconds"] = r.Seconds,
+                            ["peak_bytes"] = r.PeakBytes, ["allocated_bytes"] = r.AllocatedBytes, ["nxn_bytes"] = 8L * nn * nn,
+                            ["accuracy"] = r.ClassAccuracy, ["exact_accuracy"] = r.Accuracy, ["iterations"] = r.Iterations, ["converged"] = r.Converged,
+                            ["candidate_iterations"] = r.CandidateIterations, ["candidate_seconds"] = r.CandidateSeconds,
+                        }));
+                    }
+                    else
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"inductive learned GW ({mapName}), N = {nn} per side, d = {d}, {dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, class accuracy {r.ClassAccuracy:F4}, exact-partner accuracy {r.Accuracy:F4}, {r.Iterations} exact O(N²) passes after {r.CandidateIterations} sparse iterations ({r.CandidateSeconds:F2} s); training {bench.TrainSeconds:F1} s on {nt} samples ({steps} steps, init {(egwInit ? "egw" : "none")})"));
+                    }
                 }
-                else
+                if (runBaseline)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"inductive learned GW, N = {nn} per side, d = {d}, {dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, accuracy {r.Accuracy:F4} (exact partner), class accuracy {r.ClassAccuracy:F4}, {r.Iterations} dense Sinkhorn sweeps after {r.CandidateIterations} sparse warm-start iterations ({r.CandidateSeconds:F2} s); training {bench.TrainSeconds:F1} s"));
+                    var b = InductiveBenchmark.Baseline(mix, nn, recipe.EgwEpsilon);
+                    if (asJson)
+                    {
+                        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                        {
+                            ["method"] = "entropic-gw", ["map"] = mapName, ["device"] = "cpu", ["n"] = nn, ["dim"] = d, ["seed"] = sd, ["epsilon"] = recipe.EgwEpsilon,
+                            ["seconds"] = b.Seconds, ["distance_seconds"] = b.DistanceSeconds, ["peak_bytes"] = b.PeakBytes, ["allocated_bytes"] = b.AllocatedBytes,
+                            ["nxn_bytes"] = 8L * nn * nn, ["accuracy"] = b.ClassAccuracy, ["exact_accuracy"] = b.Accuracy, ["iterations"] = b.Iterations, ["converged"] = b.Converged,
+                        }));
+                    }
+                    else
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"entropic GW baseline ({mapName}), N = {nn} per side, CPU: {b.Seconds:F3} s (+ {b.DistanceSeconds:F3} s for D_X, D_Y), peak_bytes {b.PeakBytes:N0}, class accuracy {b.ClassAccuracy:F4}, exact-partner accuracy {b.Accuracy:F4}, {b.Iterations} outer iterations, converged {b.Converged}"));
+                    }
                 }
             }
             return 0;
@@ -139,148 +193,3 @@ internal static class GwBenchCommands
     }
 }
 
-/// <summary>Result of <see cref="InductiveBenchmark.Run"/>.</summary>
-/// <param name="Seconds">Wall time of <see cref="InductiveAligner.Align"/> (embedding, Sinkhorn, matches, projection).</param>
-/// <param name="PeakBytes">Peak process working set sampled every 2 ms during the alignment, minus the working set just before it (after a full GC).</param>
-/// <param name="AllocatedBytes">Managed bytes allocated during the alignment (<see cref="GC.GetTotalAllocatedBytes"/> delta).</param>
-/// <param name="Accuracy">Fraction of rows whose hard match is the true partner.</param>
-/// <param name="ClassAccuracy">Fraction of rows matched to a point of the same mixture component.</param>
-internal sealed record InductiveBenchResult(double Seconds, long PeakBytes, long AllocatedBytes, double Accuracy, double ClassAccuracy,
-    int Iterations, bool Converged, double TrainSeconds, int CandidateIterations = 0, double CandidateSeconds = 0);
-
-/// <summary>
-/// The isometric inductive experiment (learned-GW paper, Fig. 2 top), with a documented synthetic stand-in for
-/// embedding data: X is a class-structured Gaussian mixture (8 components, anisotropic noise) in d dimensions and
-/// Y = X·Q for a random orthogonal Q. Train on <c>trainN</c> samples (Y rows shuffled: unpaired), then align N
-/// unseen pairs. Adapted from bench/GwBench/InductiveBench.cs.
-/// </summary>
-internal static class InductiveBenchmark
-{
-    /// <summary>Trains on <paramref name="trainN"/> samples of the mixture (Y rows shuffled: unpaired).</summary>
-    public static InductiveBenchmarkModel Train(int d, int trainN, int steps, int seed, ComputeDevice dev)
-    {
-        var mix = new IsometricMixture(d, classes: 8, seed);
-        var train = mix.Sample(trainN);
-        var perm = Enumerable.Range(0, trainN).OrderBy(_ => mix.Rng.Next()).ToArray();
-        var yTrain = new double[(long)trainN * d];
-        for (int i = 0; i < trainN; i++) Array.Copy(train.Y, (long)perm[i] * d, yTrain, (long)i * d, d);
-        var o = new LearnedGwOptions
-        {
-            Loss = GwLossKind.Distance, Steps = steps, BatchSize = 0, Seed = seed, EmbedDim = 16, Hidden = 64, Cost = GwCost.SqEuclidean,
-            DistancesX = new DistanceOptions { Metric = DistanceMetric.Euclidean }, DistancesY = new DistanceOptions { Metric = DistanceMetric.Euclidean },
-            PreprocessX = new GwPreprocessing { Standardize = false }, PreprocessY = new GwPreprocessing { Standardize = false },
-            EpsilonStart = 0.5, EpsilonMin = 0.02, EpsilonDecay = 0.98,
-        };
-        var sw = Stopwatch.StartNew();
-        var model = LearnedGw.Train(train.X, trainN, d, yTrain, trainN, d, o, dev).Model;
-        return new InductiveBenchmarkModel(mix, model, dev, sw.Elapsed.TotalSeconds);
-    }
-}
-
-/// <summary>A trained model of <see cref="InductiveBenchmark"/>; <see cref="Align"/> times inference on fresh pairs.</summary>
-internal sealed class InductiveBenchmarkModel(IsometricMixture mix, GwModel model, ComputeDevice dev, double trainSeconds)
-{
-    /// <summary>Training wall time.</summary>
-    public double TrainSeconds => trainSeconds;
-
-    /// <summary>Draws <paramref name="n"/> fresh pairs (X, X·Q) and times <see cref="InductiveAligner.Align"/> on them.</summary>
-    public InductiveBenchResult Align(int n)
-    {
-        var test = mix.Sample(n);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        long baseline = Environment.WorkingSet;
-        long peak = baseline;
-        long allocBefore = GC.GetTotalAllocatedBytes(true);
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(() =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                long ws = Environment.WorkingSet;
-                if (ws > Interlocked.Read(ref peak)) Interlocked.Exchange(ref peak, ws);
-                Thread.Sleep(2);
-            }
-        });
-        var sw = Stopwatch.StartNew();
-        var al = InductiveAligner.Align(dev, model, test.X, n, test.Y, n, new InductiveOptions { TopK = 1 });
-        double secs = sw.Elapsed.TotalSeconds;
-        long ws1 = Environment.WorkingSet;
-        stop.Cancel();
-        sampler.Wait();
-        long alloc = GC.GetTotalAllocatedBytes(true) - allocBefore;
-        long peakDelta = Math.Max(Math.Max(Interlocked.Read(ref peak), ws1) - baseline, 0);
-        int exact = 0, cls = 0;
-        for (int i = 0; i < n; i++)
-        {
-            if (al.Matches[i] == i) exact++;
-            if (test.Labels[al.Matches[i]] == test.Labels[i]) cls++;
-        }
-        return new InductiveBenchResult(secs, peakDelta, alloc, (double)exact / n, (double)cls / n, al.Iterations, al.Converged, trainSeconds,
-            al.CandidateIterations, al.CandidateSeconds);
-    }
-}
-
-/// <summary>A class-structured Gaussian mixture in d dimensions and a random orthogonal Q (Gram–Schmidt of a Gaussian matrix).</summary>
-internal sealed class IsometricMixture
-{
-    private readonly int _d, _classes;
-    private readonly double[] _centers, _q;
-
-    public IsometricMixture(int d, int classes, int seed)
-    {
-        _d = d; _classes = classes;
-        Rng = new Random(seed * 7919 + 7);
-        _centers = new double[classes * d];
-        for (int k = 0; k < _centers.Length; k++) _centers[k] = 3 * Normal();
-        _q = RandomOrthogonal(d);
-    }
-
-    public Random Rng { get; }
-
-    /// <summary>Q, d×d row-major.</summary>
-    public double[] Q => _q;
-
-    public (double[] X, double[] Y, int[] Labels) Sample(int count)
-    {
-        int d = _d;
-        var x = new double[(long)count * d];
-        var y = new double[(long)count * d];
-        var l = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            l[i] = Rng.Next(_classes);
-            for (int k = 0; k < d; k++) x[(long)i * d + k] = _centers[l[i] * d + k] + Normal() * (1 + 0.5 * k / d);
-            for (int k = 0; k < d; k++)
-            {
-                double s = 0;
-                for (int t = 0; t < d; t++) s += x[(long)i * d + t] * _q[t * d + k];
-                y[(long)i * d + k] = s;
-            }
-        }
-        return (x, y, l);
-    }
-
-    private double Normal() => Math.Sqrt(-2 * Math.Log(1 - Rng.NextDouble())) * Math.Cos(2 * Math.PI * Rng.NextDouble());
-
-    private double[] RandomOrthogonal(int d)
-    {
-        var a = new double[d * d];
-        for (int k = 0; k < a.Length; k++) a[k] = Normal();
-        for (int c = 0; c < d; c++)
-        {
-            for (int p = 0; p < c; p++)
-            {
-                double dot = 0;
-                for (int r = 0; r < d; r++) dot += a[r * d + c] * a[r * d + p];
-                for (int r = 0; r < d; r++) a[r * d + c] -= dot * a[r * d + p];
-            }
-            double nn = 0;
-            for (int r = 0; r < d; r++) nn += a[r * d + c] * a[r * d + c];
-            nn = Math.Sqrt(nn);
-            for (int r = 0; r < d; r++) a[r * d + c] /= nn;
-        }
-        return a;
-    }
-}

@@ -5,7 +5,7 @@ using NUnit.Framework;
 
 namespace Glass.Tests.Runner;
 
-/// <summary>`glass bench sinkhorn` and `glass devices` end to end (stdout captured).</summary>
+/// <summary>`glass bench sinkhorn`, `glass bench inductive` and `glass devices` end to end (stdout captured).</summary>
 [NonParallelizable]
 public class BenchCliTests
 {
@@ -41,6 +41,32 @@ public class BenchCliTests
         double dense = docs[0].GetProperty("cost").GetDouble(), banded = docs[1].GetProperty("cost").GetDouble();
         Assert.That(Math.Abs(banded - dense) / dense, Is.LessThan(1e-4));
         Assert.That(docs[1].GetProperty("nnz").GetInt64(), Is.LessThan(docs[0].GetProperty("nnz").GetInt64()));
+    }
+
+    [Test]
+    public void BenchInductive_Json_ClassAccuracyAndBaselineLines()
+    {
+        var (code, stdout, err) = Glass("bench", "inductive", "--n", "60", "--dim", "8", "--train-n", "30", "--train-steps", "5", "--baseline", "--device", "cpu", "--json");
+        Assert.That(code, Is.EqualTo(0), err);
+        var docs = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.That(docs.Select(d => d.GetProperty("method").GetString()), Is.EqualTo(new[] { "learned-gw-inductive", "entropic-gw" }));
+        foreach (var d in docs)
+        {
+            foreach (var key in new[] { "n", "map", "seconds", "peak_bytes", "accuracy", "exact_accuracy" })
+                Assert.That(d.TryGetProperty(key, out _), Is.True, $"key {key}");
+            // accuracy is the class accuracy: never below the exact-partner accuracy.
+            Assert.That(d.GetProperty("accuracy").GetDouble(), Is.GreaterThanOrEqualTo(d.GetProperty("exact_accuracy").GetDouble()));
+            Assert.That(d.GetProperty("map").GetString(), Is.EqualTo("orthogonal"));
+        }
+        Assert.That(docs[0].GetProperty("train_n").GetInt32(), Is.EqualTo(30));
+    }
+
+    [Test]
+    public void BenchInductive_BadMapNamesTheOption()
+    {
+        var (code, _, err) = Glass("bench", "inductive", "--map", "affine", "--n", "10", "--train-steps", "0");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("--map affine; expected orthogonal or nonlinear"));
     }
 
     [Test]

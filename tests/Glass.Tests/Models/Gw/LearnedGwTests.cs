@@ -100,6 +100,23 @@ public class LearnedGwTests
     }
 
     [Test]
+    public void WarmStartedTrainingFollowsTheColdOne()
+    {
+        // Full batch: every step after the first starts Sinkhorn from the previous potentials. Same fixed points
+        // (to the solver tolerance), so the parameters after 12 steps agree with a cold-started run.
+        var (x, y, _) = Isometric(40, 1);
+        var o = Small(12) with { SinkhornTol = 1e-11, SinkhornMaxIter = 20_000 };
+        var warm = new LearnedGwTrainer(x, 40, 3, y, 40, 3, o);
+        var cold = new LearnedGwTrainer(x, 40, 3, y, 40, 3, o) { WarmStart = false };
+        int itWarm = 0, itCold = 0;
+        for (int k = 0; k < 12; k++) { itWarm += warm.Step().SinkhornIterations; itCold += cold.Step().SinkhornIterations; }
+        var pw = warm.Model.Parameters.SelectMany(p => p.Value).ToArray();
+        var pc = cold.Model.Parameters.SelectMany(p => p.Value).ToArray();
+        Glass.Tests.Support.Close.All(pc, pw, 1e-7, 1e-6, "parameters after 12 steps");
+        Assert.That(itWarm, Is.LessThan(itCold), "warm starts save iterations");
+    }
+
+    [Test]
     public void ResumeIsBitIdentical()
     {
         var (x, y, _) = Isometric(30, 2);
@@ -121,6 +138,28 @@ public class LearnedGwTests
             var other = new LearnedGwTrainer(x, 30, 3, y, 30, 3, o with { Seed = 5 });
             var ex = Assert.Throws<InvalidDataException>(() => other.Load(dir));
             Assert.That(ex!.Message, Does.Contain("trainer.txt").And.Contain("another configuration"));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Test]
+    public void FullBatchResumeKeepsTheWarmStart()
+    {
+        // Full batch: the saved Sinkhorn potentials make the resumed run start where the original one does.
+        var (x, y, _) = Isometric(30, 2);
+        var o = Small(6);
+        var a = new LearnedGwTrainer(x, 30, 3, y, 30, 3, o);
+        for (int k = 0; k < 3; k++) a.Step();
+        string dir = Path.Combine(Path.GetTempPath(), "glass-gw-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            a.Save(dir);
+            Assert.That(File.Exists(Path.Combine(dir, "sinkhorn_potentials.bin")), Is.True);
+            for (int k = 0; k < 3; k++) a.Step();
+            var b = new LearnedGwTrainer(x, 30, 3, y, 30, 3, o);
+            b.Load(dir);
+            for (int k = 0; k < 3; k++) b.Step();
+            Assert.That(b.Model.Parameters.SelectMany(p => p.Value).ToArray(), Is.EqualTo(a.Model.Parameters.SelectMany(p => p.Value).ToArray()));
         }
         finally { Directory.Delete(dir, true); }
     }
