@@ -117,10 +117,12 @@ public static class CandidateSinkhorn
             {
                 // Contracting by less than 2× per pass (much of the mass lies outside the candidates, so the frozen
                 // terms go stale): finish with plain dense sweeps from the best potentials seen.
+                f = bestF!; g = bestG!;
                 var t2 = sw.Elapsed.TotalSeconds;
-                var rd = DenseSinkhornCpu.Solve(geometry, aa, bb, options with { MaxIter = Math.Max(1, options.MaxIter - passes) }, bestF!, bestG!);
+                var (more, e2, ok) = FusedSweeps(geometry, aa, bb, f, g, options.Gamma, options.Tol, Math.Max(1, options.MaxIter - passes));
+                passes += more; err = e2; converged = ok;
                 tDense += sw.Elapsed.TotalSeconds - t2;
-                return new CandidateSinkhornResult(rd with { Iterations = rd.Iterations + passes }, set.Entries, sparseIt, sw.Elapsed.TotalSeconds - tDense, tDense);
+                break;
             }
             prevErr = err;
             // Mass outside the candidates, per row (without e^{f_i/γ}) and per column (without e^{g_j/γ}), frozen.
@@ -135,6 +137,72 @@ public static class CandidateSinkhorn
         tDense += sw.Elapsed.TotalSeconds - t1;
         var r = new DenseSinkhornResult(f, g, plan, passes, err, converged, cost, entropy);
         return new CandidateSinkhornResult(r, set.Entries, sparseIt, sw.Elapsed.TotalSeconds - tDense, tDense);
+    }
+
+    /// <summary>
+    /// Plain Sinkhorn iterations, each streaming C once: row i's terms p_ij = exp((f_i + g_j − C_ij)/γ) give its sum,
+    /// f_i is balanced at once, and the same terms rescaled by a_i/Σ_j p_ij accumulate the column sums of the updated
+    /// plan — one cost evaluation and one exp per entry per iteration (the two-pass solver needs two of each). Stops when
+    /// the column error (rows are exact after the f step) is ≤ tol, before the g step, so (f, g) meet the rule.
+    /// </summary>
+    private static (int Passes, double Error, bool Converged) FusedSweeps(DenseGeometry geom, double[] a, double[] b, double[] f, double[] g,
+        double gamma, double tol, int maxPasses)
+    {
+        int n = geom.N, m = geom.M;
+        double invG = 1 / gamma;
+        int blocks = Math.Max(1, Math.Min(Environment.ProcessorCount * 2, n));
+        var partial = new double[blocks][];
+        for (int k = 0; k < blocks; k++) partial[k] = new double[m];
+        var logA = Array.ConvertAll(a, Math.Log);
+        var logB = Array.ConvertAll(b, Math.Log);
+        double err = double.PositiveInfinity;
+        for (int pass = 1; pass <= maxPasses; pass++)
+        {
+            Parallel.For(0, blocks, k =>
+            {
+                var acc = partial[k];
+                Array.Clear(acc);
+                var scratch = new double[m];
+                var p = new double[m];
+                int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
+                for (int i = i0; i < i1; i++)
+                {
+                    if (a[i] == 0) { f[i] = double.NegativeInfinity; continue; }
+                    var row = geom.Row(i, scratch);
+                    double s = DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
+                    if (s > 1e-280 && s < 1e280)
+                    {
+                        f[i] += gamma * (logA[i] - Math.Log(s));
+                        DenseSinkhornCpu.AddScaled(p, a[i] / s, acc);
+                    }
+                    else
+                    {
+                        // Out of the safe range: balance in the log domain, then recompute the terms.
+                        f[i] += gamma * (logA[i] - DenseSinkhornCpu.ExactLogSum(row, g, f[i], invG));
+                        DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
+                        DenseSinkhornCpu.AddScaled(p, 1.0, acc);
+                    }
+                }
+            });
+            double e = 0;
+            var logCol = new double[m];
+            var bad = new List<int>();
+            for (int j = 0; j < m; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < blocks; k++) s += partial[k][j];
+                e += (s - b[j]) * (s - b[j]);
+                if (s > 1e-280 && s < 1e280) logCol[j] = Math.Log(s);
+                else if (b[j] > 0) bad.Add(j);
+            }
+            if (bad.Count > 0)
+                Parallel.ForEach(bad, j => logCol[j] = DenseSinkhornCpu.ExactLogSumColumn(geom, f, g[j], j, invG));
+            err = Math.Sqrt(e);
+            if (err <= tol) return (pass, err, true);
+            if (pass == maxPasses) break;
+            for (int j = 0; j < m; j++) if (b[j] > 0) g[j] += gamma * (logB[j] - logCol[j]);
+        }
+        return (maxPasses, err, false);
     }
 
     private static double Norm(double[] a, double[] b) => Math.Sqrt(a.Sum(v => v * v) + b.Sum(v => v * v));

@@ -157,6 +157,47 @@ internal static class DenseSinkhornCpu
         for (; j < m; j++) acc[j] += Math.Exp((fi + g[j] - c[j]) * invG);
     }
 
+    /// <summary>p_j = exp((fi + g_j − c_j)·invG); returns Σ_j p_j. SIMD.</summary>
+    internal static double ExpRowSum(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG, Span<double> p)
+    {
+        int m = c.Length, j = 0;
+        double s = 0;
+        if (Vector.IsHardwareAccelerated && m >= Vector<double>.Count)
+        {
+            var vf = new Vector<double>(fi);
+            var vi = new Vector<double>(invG);
+            var cv = MemoryMarshal.Cast<double, Vector<double>>(c);
+            var gv = MemoryMarshal.Cast<double, Vector<double>>(g[..m]);
+            var pv = MemoryMarshal.Cast<double, Vector<double>>(p[..m]);
+            var sv = Vector<double>.Zero;
+            for (int k = 0; k < cv.Length; k++)
+            {
+                var e = Vector.Exp((vf + gv[k] - cv[k]) * vi);
+                pv[k] = e;
+                sv += e;
+            }
+            s = Vector.Sum(sv);
+            j = cv.Length * Vector<double>.Count;
+        }
+        for (; j < m; j++) { double e = Math.Exp((fi + g[j] - c[j]) * invG); p[j] = e; s += e; }
+        return s;
+    }
+
+    /// <summary>acc_j += w·p_j, SIMD.</summary>
+    internal static void AddScaled(ReadOnlySpan<double> p, double w, Span<double> acc)
+    {
+        int m = p.Length, j = 0;
+        if (Vector.IsHardwareAccelerated && m >= Vector<double>.Count)
+        {
+            var vw = new Vector<double>(w);
+            var pv = MemoryMarshal.Cast<double, Vector<double>>(p);
+            var av = MemoryMarshal.Cast<double, Vector<double>>(acc[..m]);
+            for (int k = 0; k < pv.Length; k++) av[k] += vw * pv[k];
+            j = pv.Length * Vector<double>.Count;
+        }
+        for (; j < m; j++) acc[j] += w * p[j];
+    }
+
     /// <summary>acc_j += exp((fi + g_j − c_j)·invG) and returns Σ_j of the same terms, SIMD (one exp per entry).</summary>
     internal static double ExpAccumulateSum(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG, Span<double> acc)
     {

@@ -63,12 +63,13 @@ switch (args[0])
         double eps = double.Parse(args[3]);
         using var dev = ComputeDevice.Open(args.Length > 4 ? args[4] : "cpu");
         int repeats = args.Length > 5 ? int.Parse(args[5]) : 3;
+        int maxIter = args.Length > 6 ? int.Parse(args[6]) : 1000;
         var times = new List<double>();
         EntropicGwResult? r = null;
         for (int k = 0; k < repeats; k++)
         {
             var sw = Stopwatch.StartNew();
-            r = EntropicGw.Solve(dev, c1.Data, c2.Data, c1.Rows, c2.Rows, null, null, new EntropicGwOptions { Epsilon = eps });
+            r = EntropicGw.Solve(dev, c1.Data, c2.Data, c1.Rows, c2.Rows, null, null, new EntropicGwOptions { Epsilon = eps, MaxIter = maxIter });
             times.Add(sw.Elapsed.TotalSeconds);
         }
         times.Sort();
