@@ -10,9 +10,9 @@ namespace Glass.Tests.Models.Gw;
 /// </summary>
 public class RestartSelectionTests
 {
-    // Three clusters in the plane at scalene centres (A–B 1, A–C 3, B–C √10); B is A translated (identical
+    // Three clusters in the plane at scalene centres (A–B 1, A–C 1.5, B–C √3.25); B is A translated (identical
     // inner geometry), C has a different size: n = 6 + 6 + 5 = 17 (odd).
-    private static readonly double[][] Centres = { new[] { 0.0, 0.0 }, new[] { 1.0, 0.0 }, new[] { 0.0, 3.0 } };
+    private static readonly double[][] Centres = { new[] { 0.0, 0.0 }, new[] { 1.0, 0.0 }, new[] { 0.0, 1.5 } };
     private const int SizeAB = 6, SizeC = 5, N = 2 * SizeAB + SizeC;
 
     private static double[] Points()
@@ -88,7 +88,7 @@ public class RestartSelectionTests
         {
             double got = RestartSelection.Score(ComputeDevice.Cpu, x, zyCase, N, N, 2, d, d, eps);
             double want = Reference(x, zyCase, N, 2, d, d, eps);
-            Assert.That(got, Is.EqualTo(want).Within(1e-6 * want + 1e-12), $"ε = {eps}");
+            Assert.That(got, Is.EqualTo(want).Within(1e-5 * want + 1e-12), $"ε = {eps}"); // both stop at a marginal error ~1e-7
         }
     }
 
@@ -111,9 +111,9 @@ public class RestartSelectionTests
 
         // Geodesic with the max filled in: exchanging two clusters of identical shape is an exact symmetry.
         Assert.That(geoSwap, Is.EqualTo(geoGood).Within(1e-6 * geoGood + 1e-12));
-        // Euclidean keeps A–C = 3 vs B–C = √10: the swap costs (3 − √10)²-sized terms, the correct map ≈ 0.
+        // Euclidean keeps A–C = 1.5 vs B–C = 1.80: the swap costs (0.3/1.8)²-sized terms, the correct map ≈ 0.
         Assert.That(eucGood, Is.LessThan(1e-3));
-        Assert.That(eucSwap, Is.GreaterThan(10 * eucGood + 1e-3));
+        Assert.That(eucSwap, Is.GreaterThan(10 * eucGood + 2e-3));
     }
 
     [Test]
