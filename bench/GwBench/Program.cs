@@ -1,5 +1,5 @@
 // Usage (from the repo root):
-//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [restarts=R] [rsteps=S] [select=euclidean|training|…] [key=value ...]   (defaults: SnareSeqExperiment.Default*)
+//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [restarts=R] [rsteps=S] [select=euclidean|training|…] [info=0] [key=value ...]   (defaults: SnareSeqExperiment.Default*)
 //   dotnet run -c Release --project bench/GwBench -- snare pool SEEDS [key=value ...]   (single runs, embeddings dumped to $POOL_DIR; diagnostics)
 //   dotnet run -c Release --project bench/GwBench -- snare baseline [EPS,..] [K,..] [tol=.. innertol=.. maxiter=.. innermax=.. warm=0/1]
 //   dotnet run -c Release --project bench/GwBench -- snare baseline
@@ -25,12 +25,15 @@ switch (args[0])
         {
             int restarts = args.Skip(3).Where(a => a.StartsWith("restarts=")).Select(a => int.Parse(a[9..])).DefaultIfEmpty(SnareSeqExperiment.DefaultRestarts).First();
             int restartSteps = args.Skip(3).Where(a => a.StartsWith("rsteps=")).Select(a => int.Parse(a[7..])).DefaultIfEmpty(SnareSeqExperiment.DefaultRestartSteps).First();
+            bool info = !args.Contains("info=0");
             string select = args.Skip(3).Where(a => a.StartsWith("select=")).Select(a => a[7..]).DefaultIfEmpty("euclidean").First();
             var selection = select == "training" ? null : SnareSeqExperiment.DefaultSelection with { Metric = Enum.Parse<DistanceMetric>(select, true) };
-            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=") && !a.StartsWith("rsteps=") && !a.StartsWith("select=")));
+            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=") && !a.StartsWith("rsteps=") && !a.StartsWith("select=") && a != "info=0"));
             // Per-restart FOSCTTM is printed for information only: the selection uses the score alone (no labels, no pairing).
             var infoClock = new Stopwatch();
-            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts, restartSteps, selection, (rs, score, t) =>
+            var proc = Process.GetCurrentProcess();
+            var cpu0 = proc.TotalProcessorTime;
+            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts, restartSteps, selection, !info ? null : (rs, score, t) =>
             {
                 infoClock.Start();
                 var al = InductiveAligner.Align(ComputeDevice.Cpu, t.Model, data.Atac, data.N, data.Rna, data.N, new InductiveOptions { RelativeTol = 1e-6, Epsilon = o.EpsilonMin });
@@ -39,7 +42,9 @@ switch (args[0])
                 Console.WriteLine($"  restart seed {rs} step {t.CompletedSteps} score {score:G5} foscttm(info) {f:F4}");
             });
             scores.Add(r.Foscttm);
-            Console.WriteLine($"seed {s} foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G5} train_s {r.Seconds - infoClock.Elapsed.TotalSeconds:F1} (info scoring {infoClock.Elapsed.TotalSeconds:F1} s excluded) {r.Detail}");
+            proc.Refresh();
+            double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds; // includes the final scoring and, with info, the info FOSCTTM
+            Console.WriteLine($"seed {s} foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G5} train_s {r.Seconds - infoClock.Elapsed.TotalSeconds:F1} (info scoring {infoClock.Elapsed.TotalSeconds:F1} s excluded) process_cpu_s {cpu:F1} {r.Detail}");
         }
         double mean = scores.Average(), sd = Math.Sqrt(scores.Select(v => (v - mean) * (v - mean)).Sum() / Math.Max(1, scores.Count - 1));
         Console.WriteLine($"mean foscttm {mean:F4} ± {sd:F4} over {scores.Count} seeds");
