@@ -106,7 +106,8 @@ public static class SnareSeqExperiment
     /// <param name="device">Where training runs (null = managed CPU).</param>
     /// <param name="restarts">Initialisations tried (≥ 1).</param>
     /// <param name="restartSteps">Steps per restart before selection; 0 = every restart trains to the end.</param>
-    /// <param name="selection">Distances of the selection score on the preprocessed rows; null = the training D_X, D_Y.</param>
+    /// <param name="selection">Distances of the selection score on the preprocessed rows; null = <see cref="DefaultSelection"/>
+    /// (pass <c>options.DistancesX</c> to score on the training distances).</param>
     /// <param name="diagnostics">Called once per restart after it is scored, with (restart seed, score, trainer) — for
     /// reporting only (e.g. a per-restart FOSCTTM in a bench); the selection never sees what it computes. Null = none.</param>
     public static SnareSeqScore RunLearned(SnareSeqData data, LearnedGwOptions options, ComputeDevice? device = null, int restarts = 1, int restartSteps = 0,
@@ -132,8 +133,9 @@ public static class SnareSeqExperiment
             {
                 if (selX is null)
                 {
-                    selX = selection is null ? trainer.DistanceX : Distances.Compute(trainer.NormalizedX, data.N, data.DimAtac, selection, "atac").Values;
-                    selY = selection is null ? trainer.DistanceY : Distances.Compute(trainer.NormalizedY, data.N, data.DimRna, selection, "rna").Values;
+                    var so = selection ?? DefaultSelection;
+                    selX = Distances.Compute(trainer.NormalizedX, data.N, data.DimAtac, so, "atac").Values;
+                    selY = Distances.Compute(trainer.NormalizedY, data.N, data.DimRna, so, "rna").Values;
                 }
                 var m = trainer.Model;
                 gw = RestartSelection.Score(dev, m.EmbedX(data.Atac, data.N), m.EmbedY(data.Rna, data.N), data.N, data.N, m.EmbedDim, selX, selY!, o.EpsilonMin);
@@ -149,7 +151,7 @@ public static class SnareSeqExperiment
         var yt = bt.NormalizedY;
         var fos = AlignmentMetrics.Foscttm(ba.ProjectionTarget!, yt, data.N, data.DimRna);
         double lt = AlignmentMetrics.LabelTransferAccuracy(yt, data.Labels, ba.ProjectionTarget!, data.Labels, data.DimRna, 5);
-        string sel = selection is null ? "training" : selection.Metric.ToString().ToLowerInvariant();
+        string sel = (selection ?? DefaultSelection).Metric.ToString().ToLowerInvariant();
         return new SnareSeqScore("learned-gw", options.Seed, fos.Mean, lt, bgw, secs,
             string.Create(CultureInfo.InvariantCulture, $"loss={options.Loss} steps={options.Steps} batch={options.BatchSize} restarts={restarts} restart_steps={restartSteps} selection={sel} selected_seed={bt.Options.Seed} restart_gw=[{string.Join(",", scores)}] eps={bt.Model.Epsilon:G3} sinkhorn_iter={ba.Iterations}"));
     }

@@ -27,8 +27,9 @@ switch (args[0])
             int restartSteps = args.Skip(3).Where(a => a.StartsWith("rsteps=")).Select(a => int.Parse(a[7..])).DefaultIfEmpty(SnareSeqExperiment.DefaultRestartSteps).First();
             bool info = !args.Contains("info=0");
             string select = args.Skip(3).Where(a => a.StartsWith("select=")).Select(a => a[7..]).DefaultIfEmpty("euclidean").First();
-            var selection = select == "training" ? null : SnareSeqExperiment.DefaultSelection with { Metric = Enum.Parse<DistanceMetric>(select, true) };
-            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=") && !a.StartsWith("rsteps=") && !a.StartsWith("select=") && a != "info=0"));
+            var baseOptions = SnareSeqExperiment.DefaultOptions(s);
+            var o = Apply(baseOptions, args.Skip(3).Where(a => !a.StartsWith("restarts=") && !a.StartsWith("rsteps=") && !a.StartsWith("select=") && a != "info=0"));
+            var selection = select == "training" ? o.DistancesX : SnareSeqExperiment.DefaultSelection with { Metric = Enum.Parse<DistanceMetric>(select, true) };
             // Per-restart FOSCTTM is printed for information only: the selection uses the score alone (no labels, no pairing).
             var infoClock = new Stopwatch();
             var proc = Process.GetCurrentProcess();
@@ -52,7 +53,7 @@ switch (args[0])
     }
     case "snare" when args[1] == "pool":
     {
-        // Diagnostics: single runs (no selection), full-data plan at ε_min dumped to POOL_DIR/plan_SEED.npy.
+        // Diagnostics: single runs (no selection); embeddings f(X), g(Y) of the trained model dumped to $POOL_DIR/zx_SEED.npy, zy_SEED.npy.
         var data = SnareSeqData.Load(snareDir);
         string dir = Environment.GetEnvironmentVariable("POOL_DIR") ?? "/tmp/snare/pool";
         Directory.CreateDirectory(dir);
