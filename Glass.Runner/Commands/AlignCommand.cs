@@ -106,7 +106,8 @@ internal static class AlignCommand
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"glass align: training learned GW ({options.Loss.ToString().ToLowerInvariant()} loss, {options.Steps} steps) on {xs.Rows}×{xs.Cols} ↔ {ys.Rows}×{ys.Cols}, {dev.Name}"));
             var sw = Stopwatch.StartNew();
-            // restarts > 1: seeds seed·R + r, keep the lowest GW loss of the full-data plan on D_X, D_Y (label-free, as SnareSeqExperiment.RunLearned).
+            // restarts > 1: seeds seed·R + r, keep the lowest GW loss of the full-data plan on the training D_X, D_Y (label-free;
+            // SnareSeqExperiment.RunLearned scores on Euclidean distances instead — RestartSelection, docs/reproduction.md).
             for (int rs = 0; rs < r.Restarts; rs++)
             {
                 var o = r.Restarts == 1 ? options : options with { Seed = options.Seed * r.Restarts + rs };

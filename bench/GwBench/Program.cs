@@ -1,5 +1,6 @@
 // Usage (from the repo root):
-//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [restarts=3] [rsteps=0] [key=value ...]   (defaults: SnareSeqExperiment.Default*)
+//   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [restarts=R] [rsteps=S] [select=euclidean|training|…] [info=0] [key=value ...]   (defaults: SnareSeqExperiment.Default*)
+//   dotnet run -c Release --project bench/GwBench -- snare pool SEEDS [key=value ...]   (single runs, embeddings dumped to $POOL_DIR; diagnostics)
 //   dotnet run -c Release --project bench/GwBench -- snare baseline [EPS,..] [K,..] [tol=.. innertol=.. maxiter=.. innermax=.. warm=0/1]
 //   dotnet run -c Release --project bench/GwBench -- snare baseline
 //   dotnet run -c Release --project bench/GwBench -- egw C1.npy C2.npy EPS [device]     (times EntropicGw.Solve; prints JSON)
@@ -24,13 +25,52 @@ switch (args[0])
         {
             int restarts = args.Skip(3).Where(a => a.StartsWith("restarts=")).Select(a => int.Parse(a[9..])).DefaultIfEmpty(SnareSeqExperiment.DefaultRestarts).First();
             int restartSteps = args.Skip(3).Where(a => a.StartsWith("rsteps=")).Select(a => int.Parse(a[7..])).DefaultIfEmpty(SnareSeqExperiment.DefaultRestartSteps).First();
-            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3).Where(a => !a.StartsWith("restarts=") && !a.StartsWith("rsteps=")));
-            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts, restartSteps);
+            bool info = !args.Contains("info=0");
+            string select = args.Skip(3).Where(a => a.StartsWith("select=")).Select(a => a[7..]).DefaultIfEmpty("euclidean").First();
+            var baseOptions = SnareSeqExperiment.DefaultOptions(s);
+            var o = Apply(baseOptions, args.Skip(3).Where(a => !a.StartsWith("restarts=") && !a.StartsWith("rsteps=") && !a.StartsWith("select=") && a != "info=0"));
+            var selection = select == "training" ? o.DistancesX : SnareSeqExperiment.DefaultSelection with { Metric = Enum.Parse<DistanceMetric>(select, true) };
+            // Per-restart FOSCTTM is printed for information only: the selection uses the score alone (no labels, no pairing).
+            var infoClock = new Stopwatch();
+            var proc = Process.GetCurrentProcess();
+            var cpu0 = proc.TotalProcessorTime;
+            var r = SnareSeqExperiment.RunLearned(data, o, null, restarts, restartSteps, selection, !info ? null : (rs, score, t) =>
+            {
+                infoClock.Start();
+                var al = InductiveAligner.Align(ComputeDevice.Cpu, t.Model, data.Atac, data.N, data.Rna, data.N, new InductiveOptions { RelativeTol = 1e-6, Epsilon = o.EpsilonMin });
+                double f = Glass.Models.Metrics.AlignmentMetrics.Foscttm(al.ProjectionTarget!, t.NormalizedY, data.N, data.DimRna).Mean;
+                infoClock.Stop();
+                Console.WriteLine($"  restart seed {rs} step {t.CompletedSteps} score {score:G5} foscttm(info) {f:F4}");
+            });
             scores.Add(r.Foscttm);
-            Console.WriteLine($"seed {s} foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G5} train_s {r.Seconds:F1} {r.Detail}");
+            proc.Refresh();
+            double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds; // includes the final scoring and, with info, the info FOSCTTM
+            Console.WriteLine($"seed {s} foscttm {r.Foscttm:F4} label_transfer {r.LabelTransfer:F3} gw_loss {r.GwLoss:G5} train_s {r.Seconds - infoClock.Elapsed.TotalSeconds:F1} (info scoring {infoClock.Elapsed.TotalSeconds:F1} s excluded) process_cpu_s {cpu:F1} {r.Detail}");
         }
         double mean = scores.Average(), sd = Math.Sqrt(scores.Select(v => (v - mean) * (v - mean)).Sum() / Math.Max(1, scores.Count - 1));
         Console.WriteLine($"mean foscttm {mean:F4} ± {sd:F4} over {scores.Count} seeds");
+        break;
+    }
+    case "snare" when args[1] == "pool":
+    {
+        // Diagnostics: single runs (no selection); embeddings f(X), g(Y) of the trained model dumped to $POOL_DIR/zx_SEED.npy, zy_SEED.npy.
+        var data = SnareSeqData.Load(snareDir);
+        string dir = Environment.GetEnvironmentVariable("POOL_DIR") ?? "/tmp/snare/pool";
+        Directory.CreateDirectory(dir);
+        foreach (int s in args[2].Split(',').Select(int.Parse))
+        {
+            var o = Apply(SnareSeqExperiment.DefaultOptions(s), args.Skip(3));
+            var sw = Stopwatch.StartNew();
+            var t = new LearnedGwTrainer(data.Atac, data.N, data.DimAtac, data.Rna, data.N, data.DimRna, o);
+            while (t.CompletedSteps < o.Steps) t.Step();
+            double secs = sw.Elapsed.TotalSeconds;
+            var al = InductiveAligner.Align(ComputeDevice.Cpu, t.Model, data.Atac, data.N, data.Rna, data.N, new InductiveOptions { RelativeTol = 1e-6 });
+            var fos = Glass.Models.Metrics.AlignmentMetrics.Foscttm(al.ProjectionTarget!, t.NormalizedY, data.N, data.DimRna).Mean;
+            var zx = t.Model.EmbedX(data.Atac, data.N); var zy = t.Model.EmbedY(data.Rna, data.N);
+            Npy.Write(Path.Combine(dir, $"zx_{s}.npy"), zx, t.Model.EmbedDim);
+            Npy.Write(Path.Combine(dir, $"zy_{s}.npy"), zy, t.Model.EmbedDim);
+            Console.WriteLine($"pool seed {s} foscttm {fos:F4} train_s {secs:F1} gamma {al.Gamma:G4}");
+        }
         break;
     }
     case "snare" when args[1] == "baseline":
@@ -94,7 +134,7 @@ static LearnedGwOptions Apply(LearnedGwOptions o, IEnumerable<string> kvs)
     foreach (var kv in kvs)
     {
         var p = kv.Split('=');
-        double v = p[0] is "loss" or "cost" ? 0 : double.Parse(p[1]);
+        double v = p[0] is "loss" or "cost" or "metric" or "weights" or "knnmetric" ? 0 : double.Parse(p[1]);
         o = p[0] switch
         {
             "steps" => o with { Steps = (int)v },
@@ -110,6 +150,9 @@ static LearnedGwOptions Apply(LearnedGwOptions o, IEnumerable<string> kvs)
             "spectral" => o with { SpectralWeight = v },
             "speck" => o with { SpectralK = (int)v },
             "k" => o with { DistancesX = o.DistancesX with { K = (int)v }, DistancesY = o.DistancesY with { K = (int)v } },
+            "metric" => o with { DistancesX = o.DistancesX with { Metric = Enum.Parse<DistanceMetric>(p[1], true) }, DistancesY = o.DistancesY with { Metric = Enum.Parse<DistanceMetric>(p[1], true) } },
+            "knnmetric" => o with { DistancesX = o.DistancesX with { KnnMetric = Enum.Parse<DistanceMetric>(p[1], true) }, DistancesY = o.DistancesY with { KnnMetric = Enum.Parse<DistanceMetric>(p[1], true) } },
+            "weights" => o with { DistancesX = o.DistancesX with { Weights = Enum.Parse<KnnWeights>(p[1], true) }, DistancesY = o.DistancesY with { Weights = Enum.Parse<KnnWeights>(p[1], true) } },
             "loss" => o with { Loss = Enum.Parse<GwLossKind>(p[1], true) },
             "cost" => o with { Cost = Enum.Parse<GwCost>(p[1], true) },
             _ => throw new ArgumentException($"unknown key {p[0]}"),

@@ -138,8 +138,10 @@ public class ConfigTests
         Assert.That(rank.Options.EpsilonDecay, Is.LessThan(1));
         Assert.That(rank.Options, Is.EqualTo(Glass.Models.Gw.SnareSeqExperiment.DefaultOptions(0)), "the main config is the label-free SNARE-seq default");
         Assert.That(Load("gw_snareseq_distance.yaml").Options, Is.EqualTo(rank.Options with { Loss = Glass.Models.Gw.GwLossKind.Distance }));
-        Assert.That(Load("gw_snareseq_rank_no_anneal.yaml").Options, Is.EqualTo(rank.Options with { EpsilonDecay = 1 }));
-        Assert.That(Load("gw_snareseq_rank_spectral.yaml").Options, Is.EqualTo(rank.Options with { SpectralWeight = 0.1 }));
+        var noAnneal = Load("gw_snareseq_rank_no_anneal.yaml").Options;
+        Assert.That(noAnneal, Is.EqualTo(rank.Options with { EpsilonDecay = 1, EpsilonStart = rank.Options.EpsilonMin }));
+        Assert.That(noAnneal.EpsilonAt(0), Is.EqualTo(rank.Options.EpsilonMin), "without annealing ε is ε_min from the first step");
+        Assert.That(Load("gw_snareseq_rank_spectral.yaml").Options, Is.EqualTo(rank.Options with { SpectralWeight = 0.01 }));
     }
 
     [Test]
