@@ -140,10 +140,11 @@ public static class CandidateSinkhorn
     }
 
     /// <summary>
-    /// Plain Sinkhorn iterations, each streaming C once: row i's terms p_ij = exp((f_i + g_j − C_ij)/γ) give its sum,
-    /// f_i is balanced at once, and the same terms rescaled by a_i/Σ_j p_ij accumulate the column sums of the updated
-    /// plan — one cost evaluation and one exp per entry per iteration (the two-pass solver needs two of each). Stops when
-    /// the column error (rows are exact after the f step) is ≤ tol, before the g step, so (f, g) meet the rule.
+    /// Sinkhorn iterations (adaptively over-relaxed, as <see cref="DenseSinkhorn"/>), each streaming C once: row i's terms
+    /// p_ij = exp((f_i + g_j − C_ij)/γ) give its sum, f_i steps at once, and the same terms rescaled by the step's factor
+    /// accumulate the column sums of the updated plan — one cost evaluation and one exp per entry per iteration (the
+    /// two-pass solver needs two of each). Stops when sqrt(‖P1 − a‖² + ‖Pᵀ1 − b‖²) of the plan after the f step is ≤ tol,
+    /// before the g step, so the returned (f, g) meet the rule.
     /// </summary>
     private static (int Passes, double Error, bool Converged) FusedSweeps(DenseGeometry geom, double[] a, double[] b, double[] f, double[] g,
         double gamma, double tol, int maxPasses)
@@ -156,8 +157,11 @@ public static class CandidateSinkhorn
         var logA = Array.ConvertAll(a, Math.Log);
         var logB = Array.ConvertAll(b, Math.Log);
         double err = double.PositiveInfinity;
+        var relax = new Overrelaxation(true);
+        var rowErr = new double[n];
         for (int pass = 1; pass <= maxPasses; pass++)
         {
+            double w = relax.Omega;
             Parallel.For(0, blocks, k =>
             {
                 var acc = partial[k];
@@ -172,14 +176,19 @@ public static class CandidateSinkhorn
                     double s = DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
                     if (s > 1e-280 && s < 1e280)
                     {
-                        f[i] += gamma * (logA[i] - Math.Log(s));
-                        DenseSinkhornCpu.AddScaled(p, a[i] / s, acc);
+                        // Over-relaxed step f_i += ω·γ·log(a_i/s): the row's terms scale by (a_i/s)^ω, its sum to a_i^ω·s^(1−ω).
+                        double step = logA[i] - Math.Log(s);
+                        f[i] += w * gamma * step;
+                        double scale = Math.Exp(w * step);
+                        rowErr[i] = s * scale - a[i];
+                        DenseSinkhornCpu.AddScaled(p, scale, acc);
                     }
                     else
                     {
-                        // Out of the safe range: balance in the log domain, then recompute the terms.
+                        // Out of the safe range: balance exactly in the log domain, then recompute the terms.
                         f[i] += gamma * (logA[i] - DenseSinkhornCpu.ExactLogSum(row, g, f[i], invG));
-                        DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
+                        double s2 = DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
+                        rowErr[i] = s2 - a[i];
                         DenseSinkhornCpu.AddScaled(p, 1.0, acc);
                     }
                 }
@@ -197,10 +206,13 @@ public static class CandidateSinkhorn
             }
             if (bad.Count > 0)
                 Parallel.ForEach(bad, j => logCol[j] = DenseSinkhornCpu.ExactLogSumColumn(geom, f, g[j], j, invG));
+            for (int i = 0; i < n; i++) e += rowErr[i] * rowErr[i];
             err = Math.Sqrt(e);
             if (err <= tol) return (pass, err, true);
             if (pass == maxPasses) break;
-            for (int j = 0; j < m; j++) if (b[j] > 0) g[j] += gamma * (logB[j] - logCol[j]);
+            relax.Observe(err, pass);
+            w = relax.Omega;
+            for (int j = 0; j < m; j++) if (b[j] > 0) g[j] += w * gamma * (logB[j] - logCol[j]);
         }
         return (maxPasses, err, false);
     }
