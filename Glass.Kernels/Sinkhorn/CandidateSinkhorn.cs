@@ -254,12 +254,14 @@ public static class CandidateSinkhorn
         {
             var acc = partial[k] = new double[m];
             var scratch = new double[m];
+            var p = new double[m];
             int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
             for (int i = i0; i < i1; i++)
             {
                 if (double.IsNegativeInfinity(f[i])) { logRow[i] = double.NegativeInfinity; continue; }
                 var row = geom.Row(i, scratch);
-                double s = DenseSinkhornCpu.ExpAccumulateSum(row, g, f[i], invG, acc);
+                double s = DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
+                DenseSinkhornCpu.AddScaled(p, 1.0, acc);
                 logRow[i] = s > 1e-280 && s < 1e280 ? Math.Log(s) : DenseSinkhornCpu.ExactLogSum(row, g, f[i], invG);
             }
         });

@@ -198,32 +198,6 @@ internal static class DenseSinkhornCpu
         for (; j < m; j++) acc[j] += w * p[j];
     }
 
-    /// <summary>acc_j += exp((fi + g_j − c_j)·invG) and returns Σ_j of the same terms, SIMD (one exp per entry).</summary>
-    internal static double ExpAccumulateSum(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG, Span<double> acc)
-    {
-        int m = c.Length, j = 0;
-        double s = 0;
-        if (Vector.IsHardwareAccelerated && m >= Vector<double>.Count)
-        {
-            var vf = new Vector<double>(fi);
-            var vi = new Vector<double>(invG);
-            var cv = MemoryMarshal.Cast<double, Vector<double>>(c);
-            var gv = MemoryMarshal.Cast<double, Vector<double>>(g[..m]);
-            var av = MemoryMarshal.Cast<double, Vector<double>>(acc[..m]);
-            var sv = Vector<double>.Zero;
-            for (int k = 0; k < cv.Length; k++)
-            {
-                var e = Vector.Exp((vf + gv[k] - cv[k]) * vi);
-                av[k] += e;
-                sv += e;
-            }
-            s = Vector.Sum(sv);
-            j = cv.Length * Vector<double>.Count;
-        }
-        for (; j < m; j++) { double e = Math.Exp((fi + g[j] - c[j]) * invG); acc[j] += e; s += e; }
-        return s;
-    }
-
     internal static double ExactLogSum(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG)
     {
         double mx = double.NegativeInfinity;
