@@ -84,8 +84,8 @@ public static class CandidateSinkhorn
         }
         if (device.IsAccelerated)
         {
-            for (int i = 0; i < n; i++) if (aa[i] > 0 && !double.IsFinite(f[i])) f[i] = 0;
-            for (int j = 0; j < m; j++) if (bb[j] > 0 && !double.IsFinite(g[j])) g[j] = 0;
+            // Non-finite potentials (zero-mass rows/columns, or a drifted sparse phase) restart at 0; the dense
+            // solver sets −∞ again where the marginal is 0.
             var rd = DenseSinkhorn.Solve(device, geometry, aa, bb, options,
                 Array.ConvertAll(f, v => double.IsFinite(v) ? v : 0), Array.ConvertAll(g, v => double.IsFinite(v) ? v : 0));
             return new CandidateSinkhornResult(rd, set.Entries, sparseIt, tSparse, sw.Elapsed.TotalSeconds - tSparse);
