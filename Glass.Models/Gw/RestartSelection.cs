@@ -19,6 +19,12 @@ namespace Glass.Models.Gw;
 public static class RestartSelection
 {
     /// <summary>
+    /// The default selection distances (<see cref="LearnedGwRestartOptions.Selection"/> = null): Euclidean on the
+    /// preprocessed rows, max-normalised — no k, and it keeps the between-cluster geometry that a kNN geodesic flattens.
+    /// </summary>
+    public static DistanceOptions DefaultDistances { get; } = new() { Metric = DistanceMetric.Euclidean, NormalizeByMax = true };
+
+    /// <summary>
     /// GW loss Σ_ijkl (D_X,ik − D_Y,jl)² Π_ij Π_kl of the entropic plan between embeddings zx (n×d) and zy (m×d)
     /// with uniform marginals, cost ‖zx_i − zy_j‖² divided by its mean c̄ and γ = <paramref name="epsilon"/>
     /// (the relative ε of <see cref="LearnedGwOptions"/>). Memory O(n·m) (the plan is dense).
