@@ -17,7 +17,9 @@ using YamlDotNet.RepresentationModel;
 namespace Glass.Runner.Commands;
 
 /// <summary>
-/// <c>glass align</c>: trains learned GW on two point sets (or loads a trained model with <c>--model</c>) and
+/// <c>glass align</c>: trains learned GW on two point sets — with the label-free restart protocol of
+/// <see cref="LearnedGwRestarts"/> (<c>--restarts</c>, <c>--restart-steps</c>, <c>--selection</c>, or the train keys of
+/// <c>--config</c>) — (or loads a trained model with <c>--model</c>) and
 /// writes the model, hard matches, the sparse top-k plan, both domains in one common space
 /// (X barycentrically projected onto Y's normalised features, Y normalised; learned-GW paper, Appendix),
 /// metrics and plots into <c>--out</c> (docs/formats.md, "align output folder"), atomically.
