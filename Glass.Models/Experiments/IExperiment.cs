@@ -38,3 +38,24 @@ public interface IExperiment : IDisposable
 /// <summary>One row of the metrics CSV; values align with <see cref="IExperiment.MetricColumns"/>.</summary>
 /// <param name="Values">Column values in header order (integers stored as doubles).</param>
 public sealed record StepMetrics(IReadOnlyList<double> Values);
+
+/// <summary>
+/// Optional for an <see cref="IExperiment"/> that runs a long phase inside one <see cref="IExperiment.Step"/> (learned GW:
+/// the restart selection runs inside step 1) or knows facts beyond its metrics rows. The runner sets <see cref="Report"/>
+/// before stepping (progress bar, status lines) and merges <see cref="Details"/> into the run's summary.json.
+/// </summary>
+public interface IExperimentReport
+{
+    /// <summary>Receives the progress of an inner phase; set by the runner, null when nobody listens.</summary>
+    Action<ExperimentPhase>? Report { get; set; }
+
+    /// <summary>Top-level entries for summary.json (e.g. the per-restart scores), or null when there are none.</summary>
+    System.Text.Json.Nodes.JsonObject? Details { get; }
+}
+
+/// <summary>Progress of a phase inside one step.</summary>
+/// <param name="Label">What runs, e.g. "restart 2/6 (seed 13)".</param>
+/// <param name="Done">Steps of the phase done.</param>
+/// <param name="Total">Steps of the phase.</param>
+/// <param name="Note">A line to print once (e.g. a restart's score), or null for a plain progress tick.</param>
+public sealed record ExperimentPhase(string Label, int Done, int Total, string? Note = null);

@@ -91,7 +91,7 @@ public static class SnareSeqExperiment
     /// (L2-normalised) rows, max-normalised — no k, and it keeps the between-cell-line geometry that the k = 50
     /// geodesic flattens (docs/reproduction.md).
     /// </summary>
-    public static DistanceOptions DefaultSelection { get; } = new() { Metric = DistanceMetric.Euclidean, NormalizeByMax = true };
+    public static DistanceOptions DefaultSelection => RestartSelection.DefaultDistances;
 
     /// <summary>
     /// Trains learned GW and scores the transductive alignment (one Sinkhorn on the trained embeddings).
@@ -99,13 +99,15 @@ public static class SnareSeqExperiment
     /// one whose full-data plan at ε_min has the lowest GW loss on the selection distances is kept
     /// (<see cref="RestartSelection.Score"/>; label-free: neither labels nor the true pairing are looked at).
     /// With <paramref name="restartSteps"/> &gt; 0 the restarts are cheap: each runs only that many steps, is scored,
-    /// and only the best one continues to <see cref="LearnedGwOptions.Steps"/>.
+    /// and only the best one continues to <see cref="LearnedGwOptions.Steps"/>. The protocol itself is
+    /// <see cref="LearnedGwRestarts.Train"/> (shared with <c>glass align</c> and <c>glass run</c>); this method adds the
+    /// SNARE-seq scoring and the one-line summary.
     /// </summary>
     /// <param name="data">SNARE-seq.</param>
     /// <param name="options">Training options (the seed of restart r is seed·restarts + r when restarts &gt; 1).</param>
     /// <param name="device">Where training runs (null = managed CPU).</param>
     /// <param name="restarts">Initialisations tried (≥ 1).</param>
-    /// <param name="restartSteps">Steps per restart before selection; 0 = every restart trains to the end.</param>
+    /// <param name="restartSteps">Steps per restart before selection; 0 (or ≥ Steps) = every restart trains to the end.</param>
     /// <param name="selection">Distances of the selection score on the preprocessed rows; null = <see cref="DefaultSelection"/>
     /// (pass <c>options.DistancesX</c> to score on the training distances).</param>
     /// <param name="diagnostics">Called once per restart after it is scored, with (restart seed, score, trainer) — for
@@ -119,33 +121,12 @@ public static class SnareSeqExperiment
         if (restartSteps < 0) throw new ArgumentException($"restartSteps = {restartSteps}; expected ≥ 0.", nameof(restartSteps));
         var dev = device ?? ComputeDevice.Cpu;
         var sw = Stopwatch.StartNew();
-        int firstSteps = restarts > 1 && restartSteps > 0 ? Math.Min(restartSteps, options.Steps) : options.Steps;
-        (double Gw, LearnedGwTrainer T)? best = null;
-        var scores = new List<string>();
-        double[]? selX = null, selY = null;
-        for (int r = 0; r < restarts; r++)
-        {
-            var o = restarts == 1 ? options : options with { Seed = options.Seed * restarts + r };
-            var trainer = new LearnedGwTrainer(data.Atac, data.N, data.DimAtac, data.Rna, data.N, data.DimRna, o, dev);
-            while (trainer.CompletedSteps < firstSteps) trainer.Step();
-            double gw = double.NaN;
-            if (restarts > 1)
-            {
-                if (selX is null)
-                {
-                    var so = selection ?? DefaultSelection;
-                    selX = Distances.Compute(trainer.NormalizedX, data.N, data.DimAtac, so, "atac").Values;
-                    selY = Distances.Compute(trainer.NormalizedY, data.N, data.DimRna, so, "rna").Values;
-                }
-                var m = trainer.Model;
-                gw = RestartSelection.Score(dev, m.EmbedX(data.Atac, data.N), m.EmbedY(data.Rna, data.N), data.N, data.N, m.EmbedDim, selX, selY!, o.EpsilonMin);
-                scores.Add(gw.ToString("G5", CultureInfo.InvariantCulture));
-                diagnostics?.Invoke(o.Seed, gw, trainer);
-            }
-            if (best is null || gw < best.Value.Gw) best = (gw, trainer);
-        }
-        var (bgw, bt) = best!.Value;
-        while (bt.CompletedSteps < bt.Options.Steps) bt.Step();
+        // The shared protocol (LearnedGwRestarts); restart steps beyond Steps mean "to the end", as they always did here.
+        var ro = new LearnedGwRestartOptions { Restarts = restarts, RestartSteps = Math.Min(restartSteps, options.Steps), Selection = selection ?? DefaultSelection };
+        var run = LearnedGwRestarts.Train(data.Atac, data.N, data.DimAtac, data.Rna, data.N, data.DimRna, options, ro, dev, diagnostics);
+        var bt = run.Trainer;
+        double bgw = run.SelectedScore;
+        var scores = restarts > 1 ? run.Scores.Select(g => g.ToString("G5", CultureInfo.InvariantCulture)) : [];
         var ba = InductiveAligner.Align(dev, bt.Model, data.Atac, data.N, data.Rna, data.N, new InductiveOptions { RelativeTol = 1e-6 });
         double secs = sw.Elapsed.TotalSeconds;
         var yt = bt.NormalizedY;

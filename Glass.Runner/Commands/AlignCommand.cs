@@ -17,15 +17,19 @@ using YamlDotNet.RepresentationModel;
 namespace Glass.Runner.Commands;
 
 /// <summary>
-/// <c>glass align</c>: trains learned GW on two point sets (or loads a trained model with <c>--model</c>) and
+/// <c>glass align</c>: trains learned GW on two point sets — with the label-free restart protocol of
+/// <see cref="LearnedGwRestarts"/> (<c>--restarts</c>, <c>--restart-steps</c>, <c>--selection</c>, or the train keys of
+/// <c>--config</c>) — (or loads a trained model with <c>--model</c>) and
 /// writes the model, hard matches, the sparse top-k plan, both domains in one common space
 /// (X barycentrically projected onto Y's normalised features, Y normalised; learned-GW paper, Appendix),
 /// metrics and plots into <c>--out</c> (docs/formats.md, "align output folder"), atomically.
 /// </summary>
 internal static class AlignCommand
 {
-    /// <summary>Largest n·m (and n², m²) for which the GW loss of the dense plan is computed (8 bytes each).</summary>
-    internal const long GwLossMaxEntries = 16_000_000;
+    /// <summary>Largest n·m (and n², m²) for which the GW loss of the dense plan is computed (8 bytes each); the restart score's limit.</summary>
+    internal const long GwLossMaxEntries = LearnedGwRestarts.MaxScoreEntries;
+
+    private static readonly string[] Selections = { "euclidean", "training" };
 
     public static Command Create(CliContext ctx)
     {
@@ -39,18 +43,21 @@ internal static class AlignCommand
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
         var seed = new Option<int?>("--seed") { Description = "Seed (overrides train.seed)." };
         var steps = new Option<int?>("--steps") { Description = "Training steps (overrides train.steps)." };
-        var restarts = new Option<int>("--restarts") { Description = "Train R initialisations (seeds seed·R + r) and keep the one with the lowest GW loss (label-free).", DefaultValueFactory = _ => 1 };
+        var restarts = new Option<int?>("--restarts") { Description = "Label-free restarts R ≥ 1 (overrides train.restarts; default 1): R initialisations (seeds seed·R + r), each scored by the GW loss of its full-data plan at ε_min on the --selection distances; the lowest continues (LearnedGwRestarts)." };
+        var restartSteps = new Option<int?>("--restart-steps") { Description = "Steps S each restart trains before it is scored (overrides train.restart_steps; default 0 = every restart trains to the end, for any R); 1 ≤ S ≤ steps: only the selected restart continues (SNARE-seq protocol: 60)." };
+        var selection = new Option<string?>("--selection") { Description = "Distances of the restart score (overrides train.selection; default euclidean): euclidean (on the preprocessed rows, max-normalised) | training (the training D_X, D_Y)." };
         var topK = new Option<int>("--top-k") { Description = "Plan entries kept per row in plan_topk.", DefaultValueFactory = _ => 5 };
         var noPlots = new Option<bool>("--no-plots") { Description = "Do not write PNG plots." };
         var outDir = new Option<string>("--out") { Description = "Output folder (must not exist or be empty).", Required = true };
         var cmd = new Command("align", "Align two point sets with learned Gromov–Wasserstein (train, or --model to reuse a trained model); writes model, matches, plan, aligned data, metrics, plots.")
         {
-            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, restarts, topK, noPlots, outDir,
+            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, restarts, restartSteps, selection, topK, noPlots, outDir,
         };
         cmd.SetAction(p =>
         {
             var req = new AlignRequest(p.GetValue(x)!, p.GetValue(y)!, p.GetValue(labelsX), p.GetValue(labelsY), p.GetValue(paired),
-                p.GetValue(config), p.GetValue(model), p.GetValue(device)!, p.GetValue(seed), p.GetValue(steps), p.GetValue(restarts), p.GetValue(topK),
+                p.GetValue(config), p.GetValue(model), p.GetValue(device)!, p.GetValue(seed), p.GetValue(steps), p.GetValue(restarts),
+                p.GetValue(restartSteps), p.GetValue(selection), p.GetValue(topK),
                 !p.GetValue(noPlots), p.GetValue(outDir)!);
             Run(req, ctx.Out, ctx.Err);
             return 0;
@@ -59,7 +66,7 @@ internal static class AlignCommand
     }
 
     internal sealed record AlignRequest(string X, string Y, string? LabelsX, string? LabelsY, bool Paired, string? Config, string? Model,
-        string Device, int? Seed, int? Steps, int Restarts, int TopK, bool Plots, string Out);
+        string Device, int? Seed, int? Steps, int? Restarts, int? RestartSteps, string? Selection, int TopK, bool Plots, string Out);
 
     /// <summary>Runs one alignment; every input is read and checked before anything is written.</summary>
     internal static void Run(AlignRequest r, TextWriter stdout, TextWriter stderr)
@@ -67,20 +74,42 @@ internal static class AlignCommand
         var total = Stopwatch.StartNew();
         AlignFolder.CheckTarget(r.Out);
         if (r.TopK < 1) throw new ArgumentException($"--top-k = {r.TopK}; expected an integer ≥ 1.");
-        if (r.Model is not null && (r.Seed is not null || r.Steps is not null || r.Restarts != 1))
-            throw new ArgumentException("--seed, --steps and --restarts set up training; they do not apply with --model.");
-        if (r.Restarts < 1) throw new ArgumentException($"--restarts = {r.Restarts}; expected an integer ≥ 1.");
+        if (r.Model is not null && (r.Seed is not null || r.Steps is not null || r.Restarts is not null || r.RestartSteps is not null || r.Selection is not null))
+            throw new ArgumentException("--seed, --steps, --restarts, --restart-steps and --selection set up training; they do not apply with --model.");
+        if (r.Restarts is < 1) throw new ArgumentException($"--restarts = {r.Restarts}; expected an integer ≥ 1.");
+        if (r.RestartSteps is < 0) throw new ArgumentException($"--restart-steps = {r.RestartSteps}; expected 0 (every restart trains to the end) or an integer in [1, steps].");
+        if (r.Selection is not null && !Selections.Contains(r.Selection))
+            throw new ArgumentException($"--selection = {r.Selection}; expected one of {string.Join(" | ", Selections)}.");
         // With --model and no --config, the training's resolved config saved beside the model (model/config.json) gives D_X, D_Y for the GW loss.
         string? modelFile = r.Model is null ? null : ModelPath(r.Model);
         string? configPath = r.Config;
         if (configPath is null && modelFile is not null && Path.Combine(Path.GetDirectoryName(modelFile)!, ConfigFile) is var saved && File.Exists(saved))
             configPath = saved;
-        var (options, resolved) = LoadOptions(configPath, r.Seed, r.Steps, stderr);
+        var (options, fromConfig, resolved) = LoadOptions(configPath, r.Seed, r.Steps, stderr);
+        // The restart protocol: command line over train.restarts / restart_steps / selection of --config over the defaults.
+        var ro = fromConfig with
+        {
+            Restarts = r.Restarts ?? fromConfig.Restarts,
+            RestartSteps = r.RestartSteps ?? fromConfig.RestartSteps,
+            SelectOnTrainingDistances = r.Selection is null ? fromConfig.SelectOnTrainingDistances : r.Selection == "training",
+        };
+        if (modelFile is null)
+        {
+            // (train.restart_steps of --config is checked against the steps by the binding.)
+            if (r.RestartSteps > options.Steps)
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"--restart-steps = {r.RestartSteps}; expected 0 (every restart trains to the end) or an integer in [1, {options.Steps}] (at most the {options.Steps} training steps)."));
+            if (resolved["train"] is JsonObject tr)
+            {
+                tr["restarts"] = ro.Restarts; tr["restart_steps"] = ro.RestartSteps; tr["selection"] = ro.SelectionName;
+            }
+        }
         var spec = new GwDataSpec(Path.GetFullPath(r.X), Path.GetFullPath(r.Y), r.LabelsX is null ? null : Path.GetFullPath(r.LabelsX),
             r.LabelsY is null ? null : Path.GetFullPath(r.LabelsY), r.Paired, null);
         var (xs, ys, lx, ly) = GwKind.ReadData(spec);
-        if (r.Restarts > 1 && ((long)xs.Rows * ys.Rows > GwLossMaxEntries || (long)xs.Rows * xs.Rows > GwLossMaxEntries || (long)ys.Rows * ys.Rows > GwLossMaxEntries))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--restarts {r.Restarts} selects by the GW loss of the dense plan, which needs {xs.Rows}×{ys.Rows} entries (limit {GwLossMaxEntries}); use --restarts 1."));
+        if (modelFile is null && ro.Restarts > 1 && ((long)xs.Rows * ys.Rows > GwLossMaxEntries || (long)xs.Rows * xs.Rows > GwLossMaxEntries || (long)ys.Rows * ys.Rows > GwLossMaxEntries))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"--restarts {ro.Restarts} selects by the GW loss of the dense plan, which needs the {xs.Rows}×{ys.Rows} plan and the {xs.Rows}×{xs.Rows}, {ys.Rows}×{ys.Rows} selection distances (limit {GwLossMaxEntries} entries each); use --restarts 1."));
         if (r.TopK > ys.Rows) throw new ArgumentException($"--top-k = {r.TopK}; expected ≤ the {ys.Rows} rows of {r.Y}.");
 
         GwModel? trained = null;
@@ -97,36 +126,27 @@ internal static class AlignCommand
         double trainSeconds = 0;
         LearnedGwTrainer? trainer = null;
         LearnedGwProgress? last = null;
-        var history = new List<LearnedGwProgress>();
-        var restartLosses = new List<double>();
-        int? bestSeed = null;
-        double bestGw = double.PositiveInfinity;
+        IReadOnlyList<LearnedGwProgress> history = Array.Empty<LearnedGwProgress>();
+        LearnedGwRestartResult? run = null;
         if (trained is null)
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"glass align: training learned GW ({options.Loss.ToString().ToLowerInvariant()} loss, {options.Steps} steps) on {xs.Rows}×{xs.Cols} ↔ {ys.Rows}×{ys.Cols}, {dev.Name}"));
-            var sw = Stopwatch.StartNew();
-            // restarts > 1: seeds seed·R + r, keep the lowest GW loss of the full-data plan on the training D_X, D_Y (label-free;
-            // SnareSeqExperiment.RunLearned scores on Euclidean distances instead — RestartSelection, docs/reproduction.md).
-            for (int rs = 0; rs < r.Restarts; rs++)
-            {
-                var o = r.Restarts == 1 ? options : options with { Seed = options.Seed * r.Restarts + rs };
-                var t = new LearnedGwTrainer(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, o, dev);
-                var h = new List<LearnedGwProgress>();
-                while (t.CompletedSteps < o.Steps) h.Add(t.Step());
-                if (r.Restarts == 1) { trainer = t; history = h; break; }
-                var probe = InductiveAligner.Align(dev, t.Model, xs.Data, xs.Rows, ys.Data, ys.Rows, new InductiveOptions { RelativeTol = 1e-6, TopK = 1 }, r.X, r.Y);
-                double loss = GwLoss(dev, t, t.Model, o, xs, ys, probe.Gamma, r).Value ?? double.NaN;
-                restartLosses.Add(loss);
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"glass align: restart {rs + 1}/{r.Restarts} (seed {o.Seed}): GW loss {loss:G6}"));
-                if (trainer is null || loss < bestGw)
-                {
-                    trainer = t; history = h; bestSeed = o.Seed; bestGw = loss;
-                }
-            }
+            if (ro.Restarts > 1)
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"glass align: {ro.Restarts} restarts × {(ro.RestartSteps > 0 ? ro.RestartSteps : options.Steps)} steps, scored label-free on {ro.SelectionName} distances; the lowest continues to step {options.Steps}"));
+            int scored = 0;
+            // The shared protocol (LearnedGwRestarts): R = 1 is plain training.
+            run = LearnedGwRestarts.Train(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, options, ro, dev,
+                onRestart: (s, score, t) => stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"glass align: restart {++scored}/{ro.Restarts} (seed {s}): {t.CompletedSteps} steps, selection score {score:G6}")));
+            if (ro.Restarts > 1)
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"glass align: selected restart {run.Selected + 1} (seed {run.SelectedSeed})"));
+            trainer = run.Trainer;
+            history = run.History;
             last = history.Count > 0 ? history[^1] : null;
-            trainSeconds = sw.Elapsed.TotalSeconds;
-            trained = trainer!.Model;
+            trainSeconds = run.Seconds;
+            trained = trainer.Model;
         }
 
         var al = InductiveAligner.Align(dev, trained, xs.Data, xs.Rows, ys.Data, ys.Rows,
@@ -164,11 +184,14 @@ internal static class AlignCommand
         metrics["align_seconds"] = al.Seconds;
         metrics["train_seconds"] = trainSeconds;
         if (last is not null) { metrics["train_steps"] = last.Step; metrics["final_loss"] = Num(last.Loss); }
-        if (restartLosses.Count > 0)
+        if (run is not null)
         {
-            metrics["restarts"] = r.Restarts;
-            metrics["restart_gw_losses"] = new JsonArray(restartLosses.Select(Num).ToArray());
-            metrics["restart_seed"] = bestSeed;
+            metrics["restarts"] = ro.Restarts;
+            metrics["restart_steps"] = ro.RestartSteps;
+            metrics["selection"] = ro.Restarts > 1 ? ro.SelectionName : null;
+            metrics["restart_seeds"] = new JsonArray(run.Seeds.Select(v => (JsonNode)v).ToArray());
+            metrics["restart_scores"] = new JsonArray(run.Scores.Select(Num).ToArray());
+            metrics["selected_seed"] = run.SelectedSeed;
         }
         metrics["device"] = dev.ShortName;
 
@@ -205,8 +228,8 @@ internal static class AlignCommand
     /// <summary>The resolved model.gw / train config saved beside the model (JSON, readable as YAML by --config).</summary>
     internal const string ConfigFile = "config.json";
 
-    /// <summary>The options from <c>--config</c> (model.gw, train) or the defaults, and their resolved form for metrics.json.</summary>
-    internal static (LearnedGwOptions Options, JsonObject Resolved) LoadOptions(string? configPath, int? seed, int? steps, TextWriter stderr)
+    /// <summary>The options from <c>--config</c> (model.gw, train — the restart keys included) or the defaults, and their resolved form for metrics.json.</summary>
+    internal static (LearnedGwOptions Options, LearnedGwRestartOptions Restarts, JsonObject Resolved) LoadOptions(string? configPath, int? seed, int? steps, TextWriter stderr)
     {
         string file = configPath ?? "(defaults)";
         YamlDocument? doc = null;
@@ -229,10 +252,10 @@ internal static class AlignCommand
             stderr.WriteLine($"note: {configPath}: data: is ignored by glass align (the data comes from --x/--y).");
         }
         var model = root.Section("model");
-        var (options, _) = GwKind.BindOptions(model.Section("gw"), root.Section("train"), new ConfigOverrides { Seed = seed, Steps = steps });
+        var (options, restarts, _) = GwKind.BindOptions(model.Section("gw"), root.Section("train"), new ConfigOverrides { Seed = seed, Steps = steps });
         model.Finish();
         root.Finish();
-        return (options, root.Resolved);
+        return (options, restarts, root.Resolved);
     }
 
     private static (double? Value, string? Note) GwLoss(ComputeDevice dev, LearnedGwTrainer? trainer, GwModel model, LearnedGwOptions options,

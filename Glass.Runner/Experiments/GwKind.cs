@@ -16,15 +16,17 @@ namespace Glass.Runner.Experiments;
 /// <param name="SnareSeq">The SNARE-seq data folder (SCOT's files), or null.</param>
 internal sealed record GwDataSpec(string? X, string? Y, string? LabelsX, string? LabelsY, bool Paired, string? SnareSeq);
 
-/// <summary>The validated options of one gw run: data, learned-GW options, FOSCTTM period.</summary>
-internal sealed record GwExperimentSpec(string ExpName, GwDataSpec Data, LearnedGwOptions Options, int EvalEvery);
+/// <summary>The validated options of one gw run: data, learned-GW options, restart protocol, FOSCTTM period.</summary>
+internal sealed record GwExperimentSpec(string ExpName, GwDataSpec Data, LearnedGwOptions Options, LearnedGwRestartOptions Restarts, int EvalEvery);
 
 /// <summary>
 /// The learned Gromov–Wasserstein aligner (issue #5; <c>shared/papers/003_…</c>) as a <c>glass run</c> kind:
 /// <c>data: {x, y, labels_x, labels_y, paired}</c> or <c>data: {snareseq: DIR}</c> (paths relative to the YAML
 /// file's folder), <c>model: gw: {…}</c> and <c>train: {…}</c> — the snake_case names of
 /// <see cref="LearnedGwOptions"/>' properties, every key range-checked. Defaults are
-/// <see cref="SnareSeqExperiment.DefaultOptions"/> (the label-free SNARE-seq settings).
+/// <see cref="SnareSeqExperiment.DefaultOptions"/> (the label-free SNARE-seq settings). <c>train.restarts</c>,
+/// <c>train.restart_steps</c> and <c>train.selection</c> set the label-free restart protocol
+/// (<see cref="LearnedGwRestartOptions"/>, <see cref="LearnedGwRestarts"/>; default one initialisation).
 /// </summary>
 internal sealed class GwKind : IExperimentKind
 {
@@ -37,8 +39,8 @@ internal sealed class GwKind : IExperimentKind
     public BoundExperiment Bind(ConfigSection root, ConfigSection model, string expName, ConfigOverrides overrides)
     {
         var data = BindData(root.Section("data"), root.File);
-        var (options, evalEvery) = BindOptions(model.Section(Name), root.Section("train"), overrides);
-        return new Bound(new GwExperimentSpec(expName, data, options, evalEvery));
+        var (options, restarts, evalEvery) = BindOptions(model.Section(Name), root.Section("train"), overrides);
+        return new Bound(new GwExperimentSpec(expName, data, options, restarts, evalEvery));
     }
 
     private static readonly string[] DataFileKeys = { "x", "y", "labels_x", "labels_y" };
@@ -81,12 +83,15 @@ internal sealed class GwKind : IExperimentKind
     private static readonly string[] Metrics = { "geodesic", "euclidean", "sqeuclidean", "cosine", "correlation" };
     private static readonly string[] Weights = { "connectivity", "distance" };
     private static readonly string[] Disconnected = { "replace_by_max", "fail" };
+    private static readonly string[] Selections = { "euclidean", "training" };
 
     /// <summary>
     /// Binds <c>model.gw</c> and <c>train</c> onto <see cref="LearnedGwOptions"/> (defaults:
-    /// <see cref="SnareSeqExperiment.DefaultOptions"/>); also used by <c>glass align --config</c>.
+    /// <see cref="SnareSeqExperiment.DefaultOptions"/>) and the restart keys onto <see cref="LearnedGwRestartOptions"/>
+    /// (<c>restarts</c> ≥ 1, default 1; <c>restart_steps</c> in 0 … steps, default 0 = every restart to the end;
+    /// <c>selection: euclidean | training</c>, default euclidean); also used by <c>glass align --config</c>.
     /// </summary>
-    internal static (LearnedGwOptions Options, int EvalEvery) BindOptions(ConfigSection m, ConfigSection tr, ConfigOverrides overrides)
+    internal static (LearnedGwOptions Options, LearnedGwRestartOptions Restarts, int EvalEvery) BindOptions(ConfigSection m, ConfigSection tr, ConfigOverrides overrides)
     {
         var d = SnareSeqExperiment.DefaultOptions(0);
         int depth = m.Int("depth", d.Depth, min: 1);
@@ -120,6 +125,14 @@ internal sealed class GwKind : IExperimentKind
         double clip = tr.Double("clip_norm", d.ClipNorm ?? 0, NumberRange.NonNegative);
         int evalEvery = tr.Int("eval_every", 50, min: 0);
         int seed = tr.Int("seed", d.Seed, min: 0, overrideValue: overrides.Seed);
+        int restarts = tr.Int("restarts", 1, min: 1);
+        int restartSteps = tr.Int("restart_steps", 0, min: 0);
+        if (restartSteps > steps)
+            throw tr.ErrorAt("restart_steps", string.Create(CultureInfo.InvariantCulture,
+                $"got {restartSteps}; expected 0 (every restart trains to the end) or an integer in [1, {steps}] (at most train.steps = {steps}{(overrides.Steps is null ? "" : ", set by --steps")})"));
+        bool training = tr.Choice("selection", "euclidean", Selections) == "training";
+        if ((long)seed * restarts + restarts - 1 > int.MaxValue)
+            throw tr.ErrorAt("seed", string.Create(CultureInfo.InvariantCulture, $"got {seed}; with restarts {restarts} the restart seeds seed·restarts + r exceed {int.MaxValue}; expected a smaller seed"));
         tr.Finish();
 
         var o = d with
@@ -130,7 +143,7 @@ internal sealed class GwKind : IExperimentKind
             LearningRate = lr, Steps = steps, BatchSize = batch, EpsilonStart = eps0, EpsilonMin = epsMin, EpsilonDecay = decay,
             ClipNorm = clip > 0 ? clip : null, Seed = seed,
         };
-        return (o, evalEvery);
+        return (o, new LearnedGwRestartOptions { Restarts = restarts, RestartSteps = restartSteps, SelectOnTrainingDistances = training }, evalEvery);
     }
 
     private static DistanceOptions BindDistance(ConfigSection s, DistanceOptions d)
@@ -215,10 +228,10 @@ internal sealed class GwKind : IExperimentKind
             if (spec.Data.SnareSeq is { } dir)
             {
                 if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"data.snareseq: {dir} not found; expected SCOT's SNARE-seq folder (shared/data/snareseq).");
-                return GwExperiment.SnareSeq(dir, spec.Options, spec.EvalEvery, device);
+                return GwExperiment.SnareSeq(dir, spec.Options, spec.EvalEvery, device, spec.Restarts);
             }
             var (x, y, lx, ly) = ReadData(spec.Data);
-            return GwExperiment.Create(x.Data, x.Rows, x.Cols, y.Data, y.Rows, y.Cols, spec.Options, lx, ly, spec.Data.Paired, spec.EvalEvery, device);
+            return GwExperiment.Create(x.Data, x.Rows, x.Cols, y.Data, y.Rows, y.Cols, spec.Options, lx, ly, spec.Data.Paired, spec.EvalEvery, device, spec.Restarts);
         }
     }
 }

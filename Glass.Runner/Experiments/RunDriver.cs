@@ -51,7 +51,8 @@ internal sealed record RunOutcome(string RunDir, bool Completed, bool Interrupte
 /// <summary>
 /// Drives an <see cref="IExperiment"/>: creates or reopens the run folder, steps, appends metrics, checkpoints
 /// every <c>log.save_every</c> steps (and on interruption), and at the end writes summary.json, plots and
-/// the COMPLETE marker. Validation and experiment construction happen before any folder is created.
+/// the COMPLETE marker. An <see cref="IExperimentReport"/> gets its inner phases shown (bar, status lines) and its
+/// details merged into summary.json. Validation and experiment construction happen before any folder is created.
 /// </summary>
 internal static class RunDriver
 {
@@ -128,6 +129,15 @@ internal static class RunDriver
         int lastSaved = start;
         StepMetrics? last = null;
         bool interrupted = false;
+        var report = exp as IExperimentReport;
+        if (report is not null)
+            report.Report = phase =>
+            {
+                if (phase.Note is null) { bar.Phase(phase); return; }
+                if (s.Quiet) return;
+                bar.Finish(); // end the bar's line before a status line
+                s.Out.WriteLine("glass run: " + phase.Note);
+            };
         try
         {
             while (exp.CompletedSteps < exp.TotalSteps)
@@ -149,6 +159,7 @@ internal static class RunDriver
         finally
         {
             bar.Finish();
+            if (report is not null) report.Report = null;
         }
 
         if (interrupted)
@@ -178,6 +189,10 @@ internal static class RunDriver
         var ev = new JsonObject();
         foreach (var (k, v) in eval) ev[k] = JsonNumber(v);
         summary["eval"] = ev;
+        // Facts beyond the metrics (learned GW with restarts: per-restart seeds and scores, the selected seed).
+        if (report?.Details is { } details)
+            foreach (var (k, v) in details)
+                if (!summary.ContainsKey(k)) summary[k] = v?.DeepClone();
         RunFolder.WriteAtomically(folder.SummaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
         if (s.Plots)

@@ -47,7 +47,31 @@ internal sealed class ProgressBar
         long now = _clock.ElapsedMilliseconds;
         if (step < _total && now - _lastDrawMs < 100) return;
         _lastDrawMs = now;
-        string line = Render(step, m, _clock.Elapsed.TotalSeconds);
+        Draw(Render(step, m, _clock.Elapsed.TotalSeconds));
+    }
+
+    /// <summary>Redraws during a phase inside one step (e.g. the restart selection of learned GW), rate-limited like <see cref="Update"/>.</summary>
+    public void Phase(ExperimentPhase phase)
+    {
+        if (!_enabled) return;
+        long now = _clock.ElapsedMilliseconds;
+        if (phase.Done < phase.Total && now - _lastDrawMs < 100) return;
+        _lastDrawMs = now;
+        Draw(RenderPhase(phase));
+    }
+
+    /// <summary>The bar's text during a phase: "[####----] restart 2/6 (seed 13): step 40/60".</summary>
+    public static string RenderPhase(ExperimentPhase phase)
+    {
+        const int width = 24;
+        double frac = phase.Total > 0 ? Math.Clamp(phase.Done / (double)phase.Total, 0, 1) : 1;
+        int full = (int)Math.Round(frac * width);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"[{new string('#', full)}{new string('-', width - full)}] {phase.Label}: step {phase.Done}/{phase.Total}");
+    }
+
+    private void Draw(string line)
+    {
         int pad = Math.Max(0, _lastWidth - line.Length);
         _lastWidth = line.Length;
         _err.Write("\r" + line + new string(' ', pad));

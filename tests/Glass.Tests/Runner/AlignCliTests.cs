@@ -198,20 +198,66 @@ public class AlignCliTests
     }
 
     [Test]
-    public void Restarts_KeepTheLowestGwLoss()
+    public void Restarts_WriteTheRestartFields_AndKeepTheLowestScore()
     {
         string o = Path.Combine(_dir, "restarts");
-        var (code, _, err) = Align("--x", _x, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--restarts", "2", "--no-plots", "--out", o);
+        var (code, stdout, err) = Align("--x", _x, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--restarts", "2", "--restart-steps", "5",
+            "--no-plots", "--out", o);
         Assert.That(code, Is.EqualTo(0), err);
         using var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(o, "metrics.json")));
-        var losses = m.RootElement.GetProperty("restart_gw_losses").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-        Assert.That(losses, Has.Length.EqualTo(2));
-        int best = Array.IndexOf(losses, losses.Min());
-        Assert.That(m.RootElement.GetProperty("restart_seed").GetInt32(), Is.EqualTo(3 * 2 + best), "seeds seed·R + r");
-        Assert.That(m.RootElement.GetProperty("gw_loss").GetDouble(), Is.EqualTo(losses.Min()).Within(1e-9 * (1 + losses.Min())));
-        var bad = Align("--model", _trained, "--x", _x, "--y", _y, "--restarts", "2", "--out", Path.Combine(_dir, "r2"));
-        Assert.That(bad.Code, Is.EqualTo(2));
-        Assert.That(bad.Err, Does.Contain("--restarts"));
+        var root = m.RootElement;
+        Assert.That(root.GetProperty("restarts").GetInt32(), Is.EqualTo(2));
+        Assert.That(root.GetProperty("restart_steps").GetInt32(), Is.EqualTo(5));
+        Assert.That(root.GetProperty("selection").GetString(), Is.EqualTo("euclidean"));
+        Assert.That(root.GetProperty("restart_seeds").EnumerateArray().Select(e => e.GetInt32()), Is.EqualTo(new[] { 6, 7 }), "seeds seed·R + r (seed 3)");
+        var scores = root.GetProperty("restart_scores").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.That(scores, Has.Length.EqualTo(2).And.All.Positive);
+        int best = Array.IndexOf(scores, scores.Min());
+        Assert.That(root.GetProperty("selected_seed").GetInt32(), Is.EqualTo(6 + best));
+        Assert.That(root.GetProperty("train_steps").GetInt32(), Is.EqualTo(15), "the selected restart continues to train.steps");
+        Assert.That(File.ReadAllLines(Path.Combine(o, "train_history.csv")), Has.Length.EqualTo(16), "header + the selected restart's 15 steps");
+        Assert.That(stdout, Does.Contain("restart 2/2 (seed 7): 5 steps, selection score"));
+        using var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(o, "model", AlignCommand.ConfigFile)));
+        Assert.That(saved.RootElement.GetProperty("train").GetProperty("restarts").GetInt32(), Is.EqualTo(2), "model/config.json records what was run");
+
+        // The same pair through the library gives the same scores (one protocol).
+        var (options, _, _) = AlignCommand.LoadOptions(_config, null, null, TextWriter.Null);
+        var xs = Npy.Read(_x); var ys = Npy.Read(_y);
+        var lib = Glass.Models.Gw.LearnedGwRestarts.Select(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, options,
+            new Glass.Models.Gw.LearnedGwRestartOptions { Restarts = 2, RestartSteps = 5 });
+        Assert.That(scores, Is.EqualTo(lib.Scores).Within(1e-12));
+
+        // One restart: plain training, recorded as such.
+        string one = Path.Combine(_dir, "one");
+        Assert.That(Align("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--no-plots", "--out", one).Code, Is.EqualTo(0));
+        using var m1 = JsonDocument.Parse(File.ReadAllText(Path.Combine(one, "metrics.json")));
+        Assert.That(m1.RootElement.GetProperty("restarts").GetInt32(), Is.EqualTo(1));
+        Assert.That(m1.RootElement.GetProperty("selection").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(m1.RootElement.GetProperty("restart_scores")[0].ValueKind, Is.EqualTo(JsonValueKind.Null), "not scored");
+        Assert.That(m1.RootElement.GetProperty("selected_seed").GetInt32(), Is.EqualTo(3));
+    }
+
+    [TestCase("--restarts", "0", "--restarts = 0", "≥ 1")]
+    [TestCase("--restart-steps", "16", "--restart-steps = 16", "[1, 15]")]
+    [TestCase("--restart-steps", "-1", "--restart-steps = -1", "0 (every restart")]
+    [TestCase("--selection", "foo", "--selection = foo", "euclidean | training")]
+    public void BadRestartOption_IsNamed_AndNothingWritten(string option, string value, string named, string expected)
+    {
+        string o = Path.Combine(_dir, "bad_restart");
+        var args = new[] { "--x", _x, "--y", _y, "--config", _config, option, value, "--out", o };
+        var r = Align(option == "--restarts" ? args : args.Concat(new[] { "--restarts", "2" }).ToArray());
+        AssertBad(r, o, named, expected);
+    }
+
+    [Test]
+    public void RestartOptions_DoNotApplyWithModel()
+    {
+        foreach (var args in new[] { new[] { "--restarts", "2" }, new[] { "--restart-steps", "3" }, new[] { "--selection", "training" } })
+        {
+            var bad = Align(new[] { "--model", _trained, "--x", _x, "--y", _y, "--out", Path.Combine(_dir, "r2") }.Concat(args).ToArray());
+            Assert.That(bad.Code, Is.EqualTo(2));
+            Assert.That(bad.Err, Does.Contain(args[0]));
+        }
     }
 
     private void AssertBad((int Code, string Out, string Err) r, string outDir, params string[] fragments)

@@ -142,6 +142,16 @@ public class ConfigTests
         Assert.That(noAnneal, Is.EqualTo(rank.Options with { EpsilonDecay = 1, EpsilonStart = rank.Options.EpsilonMin }));
         Assert.That(noAnneal.EpsilonAt(0), Is.EqualTo(rank.Options.EpsilonMin), "without annealing ε is ε_min from the first step");
         Assert.That(Load("gw_snareseq_rank_spectral.yaml").Options, Is.EqualTo(rank.Options with { SpectralWeight = 0.01 }));
+
+        // The main configs run the reported restart protocol; the Fig. 3 ablations are single initialisations.
+        var protocol = new Glass.Models.Gw.LearnedGwRestartOptions
+        {
+            Restarts = Glass.Models.Gw.SnareSeqExperiment.DefaultRestarts, RestartSteps = Glass.Models.Gw.SnareSeqExperiment.DefaultRestartSteps,
+        };
+        Assert.That(rank.Restarts, Is.EqualTo(protocol));
+        Assert.That(Load("gw_snareseq_distance.yaml").Restarts, Is.EqualTo(protocol));
+        Assert.That(Load("gw_snareseq_rank_no_anneal.yaml").Restarts.Restarts, Is.EqualTo(1));
+        Assert.That(Load("gw_snareseq_rank_spectral.yaml").Restarts.Restarts, Is.EqualTo(1));
     }
 
     [Test]

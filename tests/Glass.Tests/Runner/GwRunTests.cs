@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Glass.Models.Data;
 using Glass.Models.Gw;
 using Glass.Runner.Commands;
@@ -80,6 +81,23 @@ public class GwRunTests
         Assert.That(spec.Options, Is.EqualTo(SnareSeqExperiment.DefaultOptions(0)));
         Assert.That(spec.Data.Paired, Is.True);
         Assert.That(spec.Data.SnareSeq, Is.EqualTo(Path.Combine(_dir, "d")));
+        Assert.That(spec.Restarts, Is.EqualTo(new LearnedGwRestartOptions()), "one initialisation unless train.restarts says otherwise");
+    }
+
+    [Test]
+    public void GwConfig_RestartKeys_Bind_AndAreResolved()
+    {
+        var cfg = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {steps: 12, restarts: 3, restart_steps: 12, selection: training}\n", Path.Combine(_dir, "r.yaml"));
+        var spec = (GwExperimentSpec)cfg.Experiment.Options;
+        Assert.That(spec.Restarts, Is.EqualTo(new LearnedGwRestartOptions { Restarts = 3, RestartSteps = 12, SelectOnTrainingDistances = true }));
+        var train = cfg.Resolved["train"]!;
+        Assert.That((train["restarts"]!.GetValue<int>(), train["restart_steps"]!.GetValue<int>(), train["selection"]!.GetValue<string>()), Is.EqualTo((3, 12, "training")));
+        var defaults = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\n", Path.Combine(_dir, "d.yaml")).Resolved["train"]!;
+        Assert.That((defaults["restarts"]!.GetValue<int>(), defaults["restart_steps"]!.GetValue<int>(), defaults["selection"]!.GetValue<string>()), Is.EqualTo((1, 0, "euclidean")));
+        // restart_steps is checked against the steps in force, --steps included.
+        var e = Assert.Throws<ConfigException>(() => RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {restarts: 2, restart_steps: 60}\n",
+            Path.Combine(_dir, "o.yaml"), new ConfigOverrides { Steps = 50 }))!;
+        Assert.That(e.Message, Does.Contain("train.restart_steps").And.Contain("[1, 50]").And.Contain("--steps"));
     }
 
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    hiden: 3\n", "bad.yaml:4:5", "model.gw.hiden", "did you mean 'hidden'")]
@@ -90,6 +108,11 @@ public class GwRunTests
     [TestCase("data: {x: a.npy}\nmodel:\n  gw: {}\n", "bad.yaml:1", "data", "y: Y.npy")]
     [TestCase("data: {snareseq: d, x: a.npy}\nmodel:\n  gw: {}\n", "bad.yaml:1", "data.x", "either snareseq")]
     [TestCase("data: {x: a.npy, y: b.npy, paird: true}\nmodel:\n  gw: {}\n", "bad.yaml:1", "data.paird", "did you mean 'paired'")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  restarts: 0\n", "bad.yaml:5:13", "train.restarts", "an integer ≥ 1")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  steps: 12\n  restart_steps: 13\n", "bad.yaml:6:3", "train.restart_steps", "0 (every restart trains to the end) or an integer in [1, 12]")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  restart_steps: -1\n", "bad.yaml:5", "train.restart_steps", "≥ 0")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  selection: foo\n", "bad.yaml:5:14", "train.selection", "one of euclidean | training")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  restart: 2\n", "bad.yaml:5", "train.restart", "did you mean 'restarts'")]
     public void GwConfig_BadInput_IsNamed(string yaml, string where, string key, string expected)
     {
         var e = Bad(yaml);
@@ -118,7 +141,93 @@ public class GwRunTests
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
         string text = summary.RootElement.ToString();
         Assert.That(text, Does.Contain("foscttm"));
+        Assert.That(summary.RootElement.GetProperty("restarts").GetProperty("seeds").GetArrayLength(), Is.EqualTo(2), "the smoke twins run 2 restarts");
         Assert.That(File.Exists(Path.Combine(run, "plots", "loss.png")), Is.True);
+    }
+
+    /// <summary>Status lines of a run; cancels <see cref="Cts"/> (a Ctrl-C) when a line contains the trigger.</summary>
+    private sealed class StatusLines(string? trigger) : StringWriter
+    {
+        public CancellationTokenSource Cts { get; } = new();
+
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            if (trigger is not null && value is not null && value.Contains(trigger)) Cts.Cancel();
+        }
+    }
+
+    private static RunSettings Settings(StatusLines console) => new()
+    {
+        Device = "cpu", Progress = false, Plots = false, Out = console, Err = TextWriter.Null, Cancel = console.Cts.Token,
+    };
+
+    private const string RestartYaml = """
+        exp_name: gw_restarts
+        log: {save_every: 2}
+        data: {x: pair_x.npy, y: pair_y.npy, labels_x: labels.txt, labels_y: labels.txt, paired: true}
+        model:
+          gw: {depth: 2, hidden: 16, embed_dim: 4, cost: sqeuclidean, loss: distance, distance: {metric: euclidean}}
+        train: {lr: 1.0e-2, steps: 9, batch_size: 0, epsilon_min: 0.05, epsilon_decay: 0.9, eval_every: 3, seed: 1,
+                restarts: 3, restart_steps: 4, selection: euclidean}
+        """;
+
+    [Test]
+    public void GlassRun_WithRestarts_RecordsTheSelection_AndResumesFromInsideIt()
+    {
+        var (x, y, _, _, _) = AlignCliTests.WritePair(_dir, 30, 5);
+        File.Move(x, Path.Combine(_dir, "pair_x.npy"));
+        File.Move(y, Path.Combine(_dir, "pair_y.npy"));
+        string file = Path.Combine(_dir, "restarts.yaml");
+        File.WriteAllText(file, RestartYaml);
+
+        // Uninterrupted reference.
+        var refOut = new StatusLines(null);
+        var reference = RunDriver.Start(RunConfig.Parse(RestartYaml, file, new ConfigOverrides { OutDir = Path.Combine(_dir, "ref") }), Settings(refOut));
+        Assert.That(reference.Completed, Is.True);
+        string log = refOut.ToString();
+        Assert.That(log, Does.Contain("restart selection: 3 restarts × 4 steps (seeds 3…5), scored label-free on euclidean distances"));
+        Assert.That(log, Does.Contain("restart 1/3 (seed 3): 4 steps, selection score").And.Contain("restart 3/3 (seed 5)"));
+        var refRows = File.ReadAllLines(Path.Combine(reference.RunDir, "metrics.csv"));
+        Assert.That(refRows.Skip(1).Select(r => r.Split(',')[0]), Is.EqualTo(Enumerable.Range(1, 9).Select(i => i.ToString())), "one row per step of the selected restart");
+        using (var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(reference.RunDir, "summary.json"))))
+        {
+            var rs = summary.RootElement.GetProperty("restarts");
+            Assert.That(rs.GetProperty("seeds").EnumerateArray().Select(e => e.GetInt32()), Is.EqualTo(new[] { 3, 4, 5 }), "seed·R + r");
+            var scores = rs.GetProperty("scores").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            int best = Array.IndexOf(scores, scores.Min());
+            Assert.That(rs.GetProperty("selected").GetInt32(), Is.EqualTo(best));
+            Assert.That(rs.GetProperty("selected_seed").GetInt32(), Is.EqualTo(3 + best));
+            Assert.That((rs.GetProperty("restarts").GetInt32(), rs.GetProperty("restart_steps").GetInt32(), rs.GetProperty("selection").GetString()), Is.EqualTo((3, 4, "euclidean")));
+            Assert.That(log, Does.Contain($"selected restart {best + 1}/3 (seed {3 + best}"));
+        }
+        Assert.That(File.Exists(Path.Combine(reference.RunDir, "checkpoints", "ckpt_step000002", "restart_selection.json")), Is.True,
+            "a checkpoint inside the selected restart's first steps keeps the selection");
+
+        // Ctrl-C during the selection: honoured after it (step 1), checkpoint written; the resume does not repeat it.
+        var stop = new StatusLines("selected restart");
+        var cut = RunDriver.Start(RunConfig.Parse(RestartYaml, file, new ConfigOverrides { OutDir = Path.Combine(_dir, "cut") }), Settings(stop));
+        Assert.That((cut.Interrupted, cut.StepsDone), Is.EqualTo((true, 1)));
+        var again = new StatusLines(null);
+        var resumed = RunDriver.Resume(cut.RunDir, Settings(again));
+        Assert.That((resumed.Completed, resumed.StepsThisSession), Is.EqualTo((true, 8)));
+        Assert.That(again.ToString(), Does.Not.Contain("restart selection"), "the selection is restored, not rerun");
+        static IEnumerable<string> NoRuntime(IEnumerable<string> rows) => rows.Select(r => string.Join(",", r.Split(',').Where((_, j) => j != 6)));
+        Assert.That(NoRuntime(File.ReadAllLines(Path.Combine(cut.RunDir, "metrics.csv"))), Is.EqualTo(NoRuntime(refRows)),
+            "the same rows as the uninterrupted run (runtime_sec aside)");
+        var a = JsonNode.Parse(File.ReadAllText(Path.Combine(reference.RunDir, "summary.json")))!["restarts"]!;
+        var b = JsonNode.Parse(File.ReadAllText(Path.Combine(cut.RunDir, "summary.json")))!["restarts"]!;
+        Assert.That(b["scores"]!.ToJsonString(), Is.EqualTo(a["scores"]!.ToJsonString()));
+        Assert.That(b["selected_seed"]!.GetValue<int>(), Is.EqualTo(a["selected_seed"]!.GetValue<int>()));
+
+        // A checkpoint of a run with restarts that lost its selection file is refused, naming the file.
+        string ck = Path.Combine(cut.RunDir, "checkpoints", "ckpt_step000002");
+        using var exp = ((GwExperimentSpec)RunConfig.Parse(RestartYaml, file).Experiment.Options) is var spec
+            ? GwExperiment.Create(Npy.Read(Path.Combine(_dir, "pair_x.npy")).Data, 30, 5, Npy.Read(Path.Combine(_dir, "pair_y.npy")).Data, 30, 5, spec.Options,
+                restarts: spec.Restarts) : null!;
+        File.Delete(Path.Combine(ck, "restart_selection.json"));
+        var err = Assert.Throws<InvalidDataException>(() => exp.LoadState(ck))!;
+        Assert.That(err.Message, Does.Contain("restart_selection.json").And.Contain("3 restarts"));
     }
 
     private static (int Code, string Out, string Err) Bench(params string[] args)

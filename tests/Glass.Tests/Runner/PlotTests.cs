@@ -134,4 +134,19 @@ public class PlotTests
         Assert.That(off.ToString(), Is.Empty);
         Assert.That(ProgressBar.Clock(3725), Is.EqualTo("1:02:05"));
     }
+
+    [Test]
+    public void ProgressBar_ShowsTheRunningRestart()
+    {
+        var phase = new Glass.Models.Experiments.ExperimentPhase("restart 2/6 (seed 13)", 15, 60);
+        Assert.That(ProgressBar.RenderPhase(phase), Is.EqualTo("[######------------------] restart 2/6 (seed 13): step 15/60"));
+        var sw = new StringWriter();
+        var bar = new ProgressBar(sw, enabled: true, FakeKind.Columns, 0, 100);
+        bar.Phase(phase with { Done = 60 });
+        bar.Finish();
+        Assert.That(sw.ToString(), Does.Contain("restart 2/6 (seed 13): step 60/60"));
+        var off = new StringWriter();
+        new ProgressBar(off, enabled: false, FakeKind.Columns, 0, 100).Phase(phase);
+        Assert.That(off.ToString(), Is.Empty);
+    }
 }
