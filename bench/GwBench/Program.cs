@@ -1,5 +1,6 @@
 // Usage (from the repo root):
 //   dotnet run -c Release --project bench/GwBench -- snare learned SEEDS [restarts=R] [rsteps=S] [select=euclidean|training|…] [info=0] [key=value ...]   (defaults: SnareSeqExperiment.Default*)
+//     key=value includes pairs=F supw=W: a fraction F of the true pairs as known pairs with weight W (semi-supervised, NOT label-free)
 //   dotnet run -c Release --project bench/GwBench -- snare pool SEEDS [key=value ...]   (single runs, embeddings dumped to $POOL_DIR; diagnostics)
 //   dotnet run -c Release --project bench/GwBench -- snare baseline [EPS,..] [K,..] [tol=.. innertol=.. maxiter=.. innermax=.. warm=0/1]
 //   dotnet run -c Release --project bench/GwBench -- snare baseline
@@ -129,6 +130,13 @@ switch (args[0])
     }
 }
 
+static IReadOnlyList<(int X, int Y)> KnownPairFraction(double fraction, int n)
+{
+    var rng = new Random(12345);
+    var idx = Enumerable.Range(0, n).OrderBy(_ => rng.Next()).Take((int)Math.Round(fraction * n)).Order().ToArray();
+    return idx.Select(i => (i, i)).ToArray();
+}
+
 static LearnedGwOptions Apply(LearnedGwOptions o, IEnumerable<string> kvs)
 {
     foreach (var kv in kvs)
@@ -149,6 +157,10 @@ static LearnedGwOptions Apply(LearnedGwOptions o, IEnumerable<string> kvs)
             "depth" => o with { Depth = (int)v },
             "spectral" => o with { SpectralWeight = v },
             "speck" => o with { SpectralK = (int)v },
+            // Semi-supervised term (not label-free): a fraction v of the true SNARE-seq pairs (i, i), drawn with a fixed
+            // seed, as known pairs; its weight is "supw". For the diagnostic "what do anchors buy" only.
+            "pairs" => o with { KnownPairs = KnownPairFraction(v, 1047) },
+            "supw" => o with { SupervisedWeight = v },
             "k" => o with { DistancesX = o.DistancesX with { K = (int)v }, DistancesY = o.DistancesY with { K = (int)v } },
             "metric" => o with { DistancesX = o.DistancesX with { Metric = Enum.Parse<DistanceMetric>(p[1], true) }, DistancesY = o.DistancesY with { Metric = Enum.Parse<DistanceMetric>(p[1], true) } },
             "knnmetric" => o with { DistancesX = o.DistancesX with { KnnMetric = Enum.Parse<DistanceMetric>(p[1], true) }, DistancesY = o.DistancesY with { KnnMetric = Enum.Parse<DistanceMetric>(p[1], true) } },
