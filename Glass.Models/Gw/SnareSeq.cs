@@ -133,8 +133,29 @@ public static class SnareSeqExperiment
         var fos = AlignmentMetrics.Foscttm(ba.ProjectionTarget!, yt, data.N, data.DimRna);
         double lt = AlignmentMetrics.LabelTransferAccuracy(yt, data.Labels, ba.ProjectionTarget!, data.Labels, data.DimRna, 5);
         string sel = (selection ?? DefaultSelection).Metric.ToString().ToLowerInvariant();
+        // With known pairs (semi-supervised, not label-free) also score the cells that are not anchors: FOSCTTM over the
+        // rows i whose X row and Y row both appear in no known pair (the SNARE-seq rows correspond one to one).
+        string unanchored = "";
+        if (options.SupervisedWeight > 0 && options.KnownPairs is { Count: > 0 } kp)
+        {
+            var anchored = new HashSet<int>(kp.Select(p => p.X).Concat(kp.Select(p => p.Y)));
+            var keep = Enumerable.Range(0, data.N).Where(i => !anchored.Contains(i)).ToArray();
+            if (keep.Length > 0)
+            {
+                double fu = AlignmentMetrics.Foscttm(Rows(ba.ProjectionTarget!, keep, data.DimRna), Rows(yt, keep, data.DimRna), keep.Length, data.DimRna).Mean;
+                unanchored = string.Create(CultureInfo.InvariantCulture, $" known_pairs={kp.Count} foscttm_unanchored={fu:F4} (n={keep.Length})");
+            }
+        }
         return new SnareSeqScore("learned-gw", options.Seed, fos.Mean, lt, bgw, secs,
-            string.Create(CultureInfo.InvariantCulture, $"loss={options.Loss} steps={options.Steps} batch={options.BatchSize} restarts={restarts} restart_steps={restartSteps} selection={sel} selected_seed={bt.Options.Seed} restart_gw=[{string.Join(",", scores)}] eps={bt.Model.Epsilon:G3} sinkhorn_iter={ba.Iterations}"));
+            string.Create(CultureInfo.InvariantCulture, $"loss={options.Loss} steps={options.Steps} batch={options.BatchSize} restarts={restarts} restart_steps={restartSteps} selection={sel} selected_seed={bt.Options.Seed} restart_gw=[{string.Join(",", scores)}] eps={bt.Model.Epsilon:G3} sinkhorn_iter={ba.Iterations}{unanchored}"));
+    }
+
+    /// <summary>The rows <paramref name="keep"/> of a row-major matrix with <paramref name="d"/> columns.</summary>
+    private static double[] Rows(double[] a, int[] keep, int d)
+    {
+        var r = new double[(long)keep.Length * d];
+        for (int k = 0; k < keep.Length; k++) Array.Copy(a, (long)keep[k] * d, r, (long)k * d, d);
+        return r;
     }
 
     /// <summary>Entropic GW tuned by the lowest GW loss over the (ε, k) grid (no labels), then scored like <see cref="RunLearned"/>.</summary>
