@@ -140,7 +140,7 @@ public sealed class LearnedGwTrainer
     {
         _clock.Start();
         int t = CompletedSteps;
-        var rng = new Random(HashCode.Combine(_o.Seed, t, 0x6777));
+        var rng = new Random(StepSeed(_o.Seed, t));
         int[] ix = Batch(rng, _n), iy = Batch(rng, _m);
         int bn = ix.Length, bm = iy.Length;
         var dx = Sub(_dx, _n, ix);
@@ -228,6 +228,20 @@ public sealed class LearnedGwTrainer
 
     /// <summary>Kept for callers of earlier versions: iteration counts are now always reported (they come with the solve).</summary>
     public bool ReportSinkhornIterations { get; set; }
+
+    /// <summary>
+    /// Seed of step <paramref name="step"/>'s minibatch draw: SplitMix64's finaliser over (seed, step). A pure function, so
+    /// a run is the same in every process (System.HashCode, used before, is randomised per process: two processes with the
+    /// same seed drew different batches).
+    /// </summary>
+    internal static int StepSeed(int seed, int step)
+    {
+        ulong z = unchecked((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + (ulong)(uint)step + 0x6777UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        z ^= z >> 31;
+        return (int)(z & 0x7FFFFFFF);
+    }
 
     private int[] Batch(Random rng, int n)
     {

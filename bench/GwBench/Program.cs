@@ -52,6 +52,22 @@ switch (args[0])
         Console.WriteLine($"mean foscttm {mean:F4} ± {sd:F4} over {scores.Count} seeds");
         break;
     }
+    case "snare" when args[1] == "determinism":
+    {
+        // Diagnostics: hashes of the distances, the embeddings after 0, 1, 2, 5, 10, 40 steps (compare across processes).
+        var data = SnareSeqData.Load(snareDir);
+        var o = SnareSeqExperiment.DefaultOptions(0);
+        var t = new LearnedGwTrainer(data.Atac, data.N, data.DimAtac, data.Rna, data.N, data.DimRna, o);
+        static string H(double[] a) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan())))[..12];
+        Console.WriteLine($"dx {H(t.DistanceX)} dy {H(t.DistanceY)}");
+        foreach (int target in new[] { 0, 1, 2, 5, 10, 40 })
+        {
+            LearnedGwProgress? pr = null;
+            while (t.CompletedSteps < target) pr = t.Step();
+            Console.WriteLine($"step {target} zx {H(t.Model.EmbedX(data.Atac, data.N))} zy {H(t.Model.EmbedY(data.Rna, data.N))} loss {pr?.Loss:R} sinkhorn {pr?.SinkhornIterations}");
+        }
+        break;
+    }
     case "snare" when args[1] == "pool":
     {
         // Diagnostics: single runs (no selection); embeddings f(X), g(Y) of the trained model dumped to $POOL_DIR/zx_SEED.npy, zy_SEED.npy.

@@ -28,6 +28,26 @@ public class LearnedGwTests
         return (x, y, perm);
     }
 
+    /// <summary>
+    /// The minibatch seed of a step is a pure function of (seed, step): the values are SplitMix64's finaliser computed
+    /// independently (Python big integers, in the comment). With System.HashCode (per-process random), as before, this
+    /// fails in every process, and two processes trained different models from the same seed.
+    /// </summary>
+    [Test]
+    public void StepSeed_IsTheSameInEveryProcess_AndDistinctAcrossSteps()
+    {
+        // M = 2**64 - 1; z = (seed % 2**32 * 0x9E3779B97F4A7C15 + step + 0x6777) & M;
+        // z = ((z ^ z >> 30) * 0xBF58476D1CE4E5B9) & M; z = ((z ^ z >> 27) * 0x94D049BB133111EB) & M; (z ^ z >> 31) & 0x7FFFFFFF
+        Assert.That(LearnedGwTrainer.StepSeed(0, 0), Is.EqualTo(1807133094));
+        Assert.That(LearnedGwTrainer.StepSeed(0, 1), Is.EqualTo(1374583142));
+        Assert.That(LearnedGwTrainer.StepSeed(7, 199), Is.EqualTo(624140239));
+        Assert.That(LearnedGwTrainer.StepSeed(-1, 3), Is.EqualTo(291040042));
+        var seen = new HashSet<int>();
+        for (int seed = 0; seed < 20; seed++)
+            for (int step = 0; step < 500; step++)
+                Assert.That(seen.Add(LearnedGwTrainer.StepSeed(seed, step)), Is.True, $"seed {seed}, step {step} repeats an earlier batch seed");
+    }
+
     private static LearnedGwOptions Small(int steps, int seed = 0) => new()
     {
         Loss = GwLossKind.Distance, Cost = GwCost.SqEuclidean, Steps = steps, BatchSize = 0, Hidden = 32, EmbedDim = 8, Seed = seed,
