@@ -244,6 +244,21 @@ public sealed class GwExperiment : IExperiment, IExperimentReport
             ["sinkhorn_iter"] = al.Iterations,
             ["epsilon"] = Model.Epsilon,
         };
+        // The extension terms (semi-supervised known pairs, fused features), only when one is on, so that plain runs keep their columns.
+        var kp = _options.SupervisedWeight > 0 ? _options.KnownPairs : null;
+        if (kp is { Count: > 0 } || _options.FusedWeight > 0)
+        {
+            result["known_pairs"] = kp?.Count ?? 0;
+            result["supervised_weight"] = _options.SupervisedWeight;
+            result["fused_weight"] = _options.FusedWeight;
+        }
+        if (_paired && kp is { Count: > 0 })
+        {
+            // FOSCTTM on the rows no known pair touches (AlignmentMetrics.UnanchoredRows); NaN when every row is anchored.
+            var rows = AlignmentMetrics.UnanchoredRows(_n, kp);
+            result["foscttm_unanchored"] = rows.Length == 0 ? double.NaN : AlignmentMetrics.Foscttm(al.ProjectionTarget!, _trainer.NormalizedY, _n, _dY, rows).Mean;
+            result["unanchored_rows"] = rows.Length;
+        }
         return result;
     }
 

@@ -71,6 +71,60 @@ public static class AlignmentMetrics
         return new FoscttmResult(s / (2.0 * n), p, q);
     }
 
+    /// <summary>
+    /// FOSCTTM over a subset S of the paired rows: <see cref="Foscttm(double[], double[], int, int)"/> on U' = (u_i)_{i∈S},
+    /// V' = (v_i)_{i∈S}, so N' = |S| replaces N and only rows of S count as closer:
+    /// p_i = |{j ∈ S : d(u_i, v_j) &lt; d(u_i, v_i)}|/N', q_i likewise, FOSCTTM = (1/2N')Σ_{i∈S}(p_i + q_i).
+    /// P and Q of the result follow the order of <paramref name="rows"/>.
+    /// </summary>
+    /// <param name="u">U, N×d row-major.</param>
+    /// <param name="v">V, N×d row-major.</param>
+    /// <param name="n">N.</param>
+    /// <param name="d">Dimension.</param>
+    /// <param name="rows">S: distinct row indices in [0, N), at least one.</param>
+    /// <exception cref="ArgumentException">An index out of range or repeated, an empty subset, or as the full overload.</exception>
+    public static FoscttmResult Foscttm(double[] u, double[] v, int n, int d, IReadOnlyList<int> rows)
+    {
+        ArgumentNullException.ThrowIfNull(u);
+        ArgumentNullException.ThrowIfNull(v);
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0) throw new ArgumentException("Foscttm: empty row subset; expected at least one row.", nameof(rows));
+        if (u.Length != (long)n * d || v.Length != (long)n * d)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Foscttm: U has {u.Length}, V {v.Length} values; expected {n}×{d}."));
+        var seen = new bool[n];
+        var us = new double[(long)rows.Count * d];
+        var vs = new double[(long)rows.Count * d];
+        for (int k = 0; k < rows.Count; k++)
+        {
+            int i = rows[k];
+            if (i < 0 || i >= n) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Foscttm: row {i} outside [0, {n})."), nameof(rows));
+            if (seen[i]) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Foscttm: row {i} given twice in the subset."), nameof(rows));
+            seen[i] = true;
+            Array.Copy(u, (long)i * d, us, (long)k * d, d);
+            Array.Copy(v, (long)i * d, vs, (long)k * d, d);
+        }
+        return Foscttm(us, vs, rows.Count, d);
+    }
+
+    /// <summary>
+    /// The rows of a paired alignment (row i of X ↔ row i of Y, N rows) that no known pair touches: S = {i ∈ [0, N) : no
+    /// pair (a, b) has a = i or b = i}. With known pairs of true partners (i, i) these are the rows that are not anchors;
+    /// <c>Foscttm(u, v, n, d, UnanchoredRows(n, pairs))</c> is the FOSCTTM on them alone ("foscttm_unanchored").
+    /// </summary>
+    /// <param name="n">N.</param>
+    /// <param name="knownPairs">Known pairs (row of X, row of Y); indices outside [0, N) are ignored.</param>
+    public static int[] UnanchoredRows(int n, IEnumerable<(int X, int Y)> knownPairs)
+    {
+        ArgumentNullException.ThrowIfNull(knownPairs);
+        var anchored = new bool[n];
+        foreach (var (a, b) in knownPairs)
+        {
+            if (a >= 0 && a < n) anchored[a] = true;
+            if (b >= 0 && b < n) anchored[b] = true;
+        }
+        return Enumerable.Range(0, n).Where(i => !anchored[i]).ToArray();
+    }
+
     private static double Sq(double[] a, int i, double[] b, int j, int d)
     {
         double s = 0;

@@ -22,7 +22,10 @@ namespace Glass.Runner.Commands;
 /// <c>--config</c>) — (or loads a trained model with <c>--model</c>) and
 /// writes the model, hard matches, the sparse top-k plan, both domains in one common space
 /// (X barycentrically projected onto Y's normalised features, Y normalised; learned-GW paper, Appendix),
-/// metrics and plots into <c>--out</c> (docs/formats.md, "align output folder"), atomically.
+/// metrics and plots into <c>--out</c> (docs/formats.md, "align output folder"), atomically. Training can add learned
+/// GW's two extension terms (<see cref="GwExtensionFiles"/>): known pairs (<c>--known-pairs</c>, <c>--supervised-weight</c>)
+/// and shared features (<c>--fused-x</c>, <c>--fused-y</c>, <c>--fused-weight</c>), or the <c>model.gw.supervised</c> /
+/// <c>model.gw.fused</c> keys of <c>--config</c>, which the options override.
 /// </summary>
 internal static class AlignCommand
 {
@@ -46,19 +49,29 @@ internal static class AlignCommand
         var restarts = new Option<int?>("--restarts") { Description = "Label-free restarts R ≥ 1 (overrides train.restarts; default 1): R initialisations (seeds seed·R + r), each scored by the GW loss of its full-data plan at ε_min on the --selection distances; the lowest continues (LearnedGwRestarts)." };
         var restartSteps = new Option<int?>("--restart-steps") { Description = "Steps S each restart trains before it is scored (overrides train.restart_steps; default 0 = every restart trains to the end, for any R); 1 ≤ S ≤ steps: only the selected restart continues (SNARE-seq protocol: 60)." };
         var selection = new Option<string?>("--selection") { Description = "Distances of the restart score (overrides train.selection; default euclidean): euclidean (on the preprocessed rows, max-normalised) | training (the training D_X, D_Y)." };
+        var knownPairs = new Option<string?>("--known-pairs") { Description = "Known pairs for the semi-supervised term −(1/|K|) Σ log(n·Π_ij) (overrides model.gw.supervised.pairs): a text file, one pair 'i,j' or 'i j' per line, 0-based row of X and row of Y; '#' comments, an optional header line (e.g. x,y); one-to-one (each row of X and of Y in at most one pair). docs/formats.md, \"Known-pairs file\"." };
+        var supervisedWeight = new Option<double?>("--supervised-weight") { Description = "Weight W > 0 of the known-pairs term (overrides model.gw.supervised.weight; default 1). Needs --known-pairs or model.gw.supervised." };
+        var fusedX = new Option<string?>("--fused-x") { Description = "Shared features of X for the fused term ⟨Π, M⟩, M_ij = ‖a_i − b_j‖² / max (overrides model.gw.fused.x): .npy or CSV, one row per row of X; with --fused-y." };
+        var fusedY = new Option<string?>("--fused-y") { Description = "Shared features of Y (.npy or CSV, one row per row of Y, the same columns as --fused-x); with --fused-x." };
+        var fusedWeight = new Option<double?>("--fused-weight") { Description = "Weight α > 0 of the fused term (overrides model.gw.fused.weight; default 1). Needs --fused-x/--fused-y or model.gw.fused." };
         var topK = new Option<int>("--top-k") { Description = "Plan entries kept per row in plan_topk.", DefaultValueFactory = _ => 5 };
         var noPlots = new Option<bool>("--no-plots") { Description = "Do not write PNG plots." };
         var outDir = new Option<string>("--out") { Description = "Output folder (must not exist or be empty).", Required = true };
         var cmd = new Command("align", "Align two point sets with learned Gromov–Wasserstein (train, or --model to reuse a trained model); writes model, matches, plan, aligned data, metrics, plots.")
         {
-            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, restarts, restartSteps, selection, topK, noPlots, outDir,
+            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, restarts, restartSteps, selection,
+            knownPairs, supervisedWeight, fusedX, fusedY, fusedWeight, topK, noPlots, outDir,
         };
         cmd.SetAction(p =>
         {
             var req = new AlignRequest(p.GetValue(x)!, p.GetValue(y)!, p.GetValue(labelsX), p.GetValue(labelsY), p.GetValue(paired),
                 p.GetValue(config), p.GetValue(model), p.GetValue(device)!, p.GetValue(seed), p.GetValue(steps), p.GetValue(restarts),
                 p.GetValue(restartSteps), p.GetValue(selection), p.GetValue(topK),
-                !p.GetValue(noPlots), p.GetValue(outDir)!);
+                !p.GetValue(noPlots), p.GetValue(outDir)!)
+            {
+                KnownPairs = p.GetValue(knownPairs), SupervisedWeight = p.GetValue(supervisedWeight),
+                FusedX = p.GetValue(fusedX), FusedY = p.GetValue(fusedY), FusedWeight = p.GetValue(fusedWeight),
+            };
             Run(req, ctx.Out, ctx.Err);
             return 0;
         });
@@ -66,7 +79,22 @@ internal static class AlignCommand
     }
 
     internal sealed record AlignRequest(string X, string Y, string? LabelsX, string? LabelsY, bool Paired, string? Config, string? Model,
-        string Device, int? Seed, int? Steps, int? Restarts, int? RestartSteps, string? Selection, int TopK, bool Plots, string Out);
+        string Device, int? Seed, int? Steps, int? Restarts, int? RestartSteps, string? Selection, int TopK, bool Plots, string Out)
+    {
+        /// <summary>--known-pairs.</summary>
+        public string? KnownPairs { get; init; }
+        /// <summary>--supervised-weight.</summary>
+        public double? SupervisedWeight { get; init; }
+        /// <summary>--fused-x.</summary>
+        public string? FusedX { get; init; }
+        /// <summary>--fused-y.</summary>
+        public string? FusedY { get; init; }
+        /// <summary>--fused-weight.</summary>
+        public double? FusedWeight { get; init; }
+
+        /// <summary>True when any extension-term option is given.</summary>
+        public bool AnyExtension => KnownPairs is not null || SupervisedWeight is not null || FusedX is not null || FusedY is not null || FusedWeight is not null;
+    }
 
     /// <summary>Runs one alignment; every input is read and checked before anything is written.</summary>
     internal static void Run(AlignRequest r, TextWriter stdout, TextWriter stderr)
@@ -76,6 +104,14 @@ internal static class AlignCommand
         if (r.TopK < 1) throw new ArgumentException($"--top-k = {r.TopK}; expected an integer ≥ 1.");
         if (r.Model is not null && (r.Seed is not null || r.Steps is not null || r.Restarts is not null || r.RestartSteps is not null || r.Selection is not null))
             throw new ArgumentException("--seed, --steps, --restarts, --restart-steps and --selection set up training; they do not apply with --model.");
+        if (r.Model is not null && r.AnyExtension)
+            throw new ArgumentException("--known-pairs, --supervised-weight, --fused-x, --fused-y and --fused-weight are training terms; they do not apply with --model.");
+        if (r.SupervisedWeight is { } sw0 && !(double.IsFinite(sw0) && sw0 > 0))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--supervised-weight = {sw0}; expected a finite number > 0."));
+        if (r.FusedWeight is { } fw0 && !(double.IsFinite(fw0) && fw0 > 0))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--fused-weight = {fw0}; expected a finite number > 0."));
+        if ((r.FusedX is null) != (r.FusedY is null))
+            throw new ArgumentException($"{(r.FusedX is null ? "--fused-y" : "--fused-x")} given alone; expected --fused-x and --fused-y together (shared features of both domains).");
         if (r.Restarts is < 1) throw new ArgumentException($"--restarts = {r.Restarts}; expected an integer ≥ 1.");
         if (r.RestartSteps is < 0) throw new ArgumentException($"--restart-steps = {r.RestartSteps}; expected 0 (every restart trains to the end) or an integer in [1, steps].");
         if (r.Selection is not null && !Selections.Contains(r.Selection))
@@ -85,7 +121,24 @@ internal static class AlignCommand
         string? configPath = r.Config;
         if (configPath is null && modelFile is not null && Path.Combine(Path.GetDirectoryName(modelFile)!, ConfigFile) is var saved && File.Exists(saved))
             configPath = saved;
-        var (options, fromConfig, resolved) = LoadOptions(configPath, r.Seed, r.Steps, stderr);
+        var (options, fromConfig, resolved, extFromConfig) = LoadOptions(configPath, r.Seed, r.Steps, stderr);
+        // The extension terms: command line over model.gw.supervised / fused of --config; training only (with --model the saved keys are ignored).
+        var ext = extFromConfig with
+        {
+            Pairs = r.KnownPairs is null ? extFromConfig.Pairs : Path.GetFullPath(r.KnownPairs),
+            FusedX = r.FusedX is null ? extFromConfig.FusedX : Path.GetFullPath(r.FusedX),
+            FusedY = r.FusedY is null ? extFromConfig.FusedY : Path.GetFullPath(r.FusedY),
+        };
+        ext = ext with
+        {
+            SupervisedWeight = ext.Pairs is null ? 0 : r.SupervisedWeight ?? (extFromConfig.Pairs is null ? GwExtensionFiles.DefaultWeight : extFromConfig.SupervisedWeight),
+            FusedWeight = ext.FusedX is null ? 0 : r.FusedWeight ?? (extFromConfig.FusedX is null ? GwExtensionFiles.DefaultWeight : extFromConfig.FusedWeight),
+        };
+        if (r.SupervisedWeight is not null && ext.Pairs is null)
+            throw new ArgumentException("--supervised-weight needs known pairs; expected --known-pairs FILE (or model.gw.supervised.pairs in --config).");
+        if (r.FusedWeight is not null && ext.FusedX is null)
+            throw new ArgumentException("--fused-weight needs shared features; expected --fused-x FX --fused-y FY (or model.gw.fused in --config).");
+        if (modelFile is not null) ext = GwExtensionFiles.None;
         // The restart protocol: command line over train.restarts / restart_steps / selection of --config over the defaults.
         var ro = fromConfig with
         {
@@ -103,10 +156,16 @@ internal static class AlignCommand
             {
                 tr["restarts"] = ro.Restarts; tr["restart_steps"] = ro.RestartSteps; tr["selection"] = ro.SelectionName;
             }
+            if (resolved["model"]?["gw"] is JsonObject gwSection) ext.WriteResolved(gwSection);
         }
         var spec = new GwDataSpec(Path.GetFullPath(r.X), Path.GetFullPath(r.Y), r.LabelsX is null ? null : Path.GetFullPath(r.LabelsX),
             r.LabelsY is null ? null : Path.GetFullPath(r.LabelsY), r.Paired, null);
         var (xs, ys, lx, ly) = GwKind.ReadData(spec);
+        options = ext.Apply(options, xs.Rows, ys.Rows, r.X, r.Y);
+        int knownCount = options.KnownPairs?.Count ?? 0;
+        if (r.Paired && options.KnownPairs is { } kpc && kpc.Count(p => p.X != p.Y) is var off and > 0)
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"note: --paired says row i of X ↔ row i of Y, but {off} of the {kpc.Count} known pairs join different indices (first ({kpc.First(p => p.X != p.Y).X}, {kpc.First(p => p.X != p.Y).Y}))."));
         if (modelFile is null && ro.Restarts > 1 && ((long)xs.Rows * ys.Rows > GwLossMaxEntries || (long)xs.Rows * xs.Rows > GwLossMaxEntries || (long)ys.Rows * ys.Rows > GwLossMaxEntries))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"--restarts {ro.Restarts} selects by the GW loss of the dense plan, which needs the {xs.Rows}×{ys.Rows} plan and the {xs.Rows}×{xs.Rows}, {ys.Rows}×{ys.Rows} selection distances (limit {GwLossMaxEntries} entries each); use --restarts 1."));
@@ -165,10 +224,19 @@ internal static class AlignCommand
         };
         if (modelFile is not null) metrics["model"] = modelFile;
         FoscttmResult? fos = null;
+        double? fosUnanchored = null;
         if (r.Paired)
         {
             fos = AlignmentMetrics.Foscttm(xAligned, yAligned, n, d);
             metrics["foscttm"] = Num(fos.Mean);
+            if (options.KnownPairs is { Count: > 0 } kp)
+            {
+                // FOSCTTM on the rows that no known pair touches (AlignmentMetrics.UnanchoredRows); null when every row is anchored.
+                var free = AlignmentMetrics.UnanchoredRows(n, kp);
+                fosUnanchored = free.Length == 0 ? null : AlignmentMetrics.Foscttm(xAligned, yAligned, n, d, free).Mean;
+                metrics["foscttm_unanchored"] = fosUnanchored is { } fu ? Num(fu) : null;
+                metrics["unanchored_rows"] = free.Length;
+            }
         }
         if (lx is not null && ly is not null)
             metrics["label_transfer"] = Num(AlignmentMetrics.LabelTransferAccuracy(yAligned, ly, xAligned, lx, d, Math.Min(5, m)));
@@ -186,6 +254,11 @@ internal static class AlignCommand
         if (last is not null) { metrics["train_steps"] = last.Step; metrics["final_loss"] = Num(last.Loss); }
         if (run is not null)
         {
+            metrics["known_pairs"] = knownCount;
+            metrics["supervised_weight"] = options.SupervisedWeight;
+            metrics["fused_weight"] = options.FusedWeight;
+            if (ext.Pairs is not null) metrics["known_pairs_file"] = ext.Pairs;
+            if (ext.FusedX is not null) { metrics["fused_x"] = ext.FusedX; metrics["fused_y"] = ext.FusedY; }
             metrics["restarts"] = ro.Restarts;
             metrics["restart_steps"] = ro.RestartSteps;
             metrics["selection"] = ro.Restarts > 1 ? ro.SelectionName : null;
@@ -208,7 +281,7 @@ internal static class AlignCommand
         folder.WriteMetrics(metrics);
         folder.Commit();
         string summary = string.Create(CultureInfo.InvariantCulture,
-            $"glass align: → {folder.Target} ({n}↔{m} rows; sinkhorn {al.Iterations} iterations{(fos is null ? "" : $"; FOSCTTM {fos.Mean:F4}")}{(gw is { } gg ? $"; GW loss {gg:G4}" : "")}; {total.Elapsed.TotalSeconds:F1} s)");
+            $"glass align: → {folder.Target} ({n}↔{m} rows; sinkhorn {al.Iterations} iterations{(fos is null ? "" : $"; FOSCTTM {fos.Mean:F4}")}{(fosUnanchored is { } fu2 ? $" (unanchored {fu2:F4})" : "")}{(gw is { } gg ? $"; GW loss {gg:G4}" : "")}{(knownCount > 0 ? $"; {knownCount} known pairs, weight {options.SupervisedWeight:G4}" : "")}{(options.FusedWeight > 0 ? $"; fused weight {options.FusedWeight:G4}" : "")}; {total.Elapsed.TotalSeconds:F1} s)");
         stdout.WriteLine(summary);
     }
 
@@ -229,7 +302,7 @@ internal static class AlignCommand
     internal const string ConfigFile = "config.json";
 
     /// <summary>The options from <c>--config</c> (model.gw, train — the restart keys included) or the defaults, and their resolved form for metrics.json.</summary>
-    internal static (LearnedGwOptions Options, LearnedGwRestartOptions Restarts, JsonObject Resolved) LoadOptions(string? configPath, int? seed, int? steps, TextWriter stderr)
+    internal static (LearnedGwOptions Options, LearnedGwRestartOptions Restarts, JsonObject Resolved, GwExtensionFiles Extensions) LoadOptions(string? configPath, int? seed, int? steps, TextWriter stderr)
     {
         string file = configPath ?? "(defaults)";
         YamlDocument? doc = null;
@@ -252,10 +325,10 @@ internal static class AlignCommand
             stderr.WriteLine($"note: {configPath}: data: is ignored by glass align (the data comes from --x/--y).");
         }
         var model = root.Section("model");
-        var (options, restarts, _) = GwKind.BindOptions(model.Section("gw"), root.Section("train"), new ConfigOverrides { Seed = seed, Steps = steps });
+        var (options, restarts, _, ext) = GwKind.BindOptions(model.Section("gw"), root.Section("train"), new ConfigOverrides { Seed = seed, Steps = steps });
         model.Finish();
         root.Finish();
-        return (options, restarts, root.Resolved);
+        return (options, restarts, root.Resolved, ext);
     }
 
     private static (double? Value, string? Note) GwLoss(ComputeDevice dev, LearnedGwTrainer? trainer, GwModel model, LearnedGwOptions options,

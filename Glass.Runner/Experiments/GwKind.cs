@@ -16,8 +16,10 @@ namespace Glass.Runner.Experiments;
 /// <param name="SnareSeq">The SNARE-seq data folder (SCOT's files), or null.</param>
 internal sealed record GwDataSpec(string? X, string? Y, string? LabelsX, string? LabelsY, bool Paired, string? SnareSeq);
 
-/// <summary>The validated options of one gw run: data, learned-GW options, restart protocol, FOSCTTM period.</summary>
-internal sealed record GwExperimentSpec(string ExpName, GwDataSpec Data, LearnedGwOptions Options, LearnedGwRestartOptions Restarts, int EvalEvery);
+/// <summary>The validated options of one gw run: data, learned-GW options, restart protocol, FOSCTTM period, and the
+/// extension terms' files (read when the experiment is created; <see cref="Options"/> holds neither pairs nor features yet).</summary>
+internal sealed record GwExperimentSpec(string ExpName, GwDataSpec Data, LearnedGwOptions Options, LearnedGwRestartOptions Restarts, int EvalEvery,
+    GwExtensionFiles Extensions);
 
 /// <summary>
 /// The learned Gromov–Wasserstein aligner (issue #5; <c>shared/papers/003_…</c>) as a <c>glass run</c> kind:
@@ -27,6 +29,8 @@ internal sealed record GwExperimentSpec(string ExpName, GwDataSpec Data, Learned
 /// <see cref="SnareSeqExperiment.DefaultOptions"/> (the label-free SNARE-seq settings). <c>train.restarts</c>,
 /// <c>train.restart_steps</c> and <c>train.selection</c> set the label-free restart protocol
 /// (<see cref="LearnedGwRestartOptions"/>, <see cref="LearnedGwRestarts"/>; default one initialisation).
+/// <c>model.gw.supervised {pairs, weight}</c> and <c>model.gw.fused {x, y, weight}</c> turn on the semi-supervised and
+/// fused terms (<see cref="GwExtensionFiles"/>; files relative to the YAML file, read before the run folder is created).
 /// </summary>
 internal sealed class GwKind : IExperimentKind
 {
@@ -39,8 +43,8 @@ internal sealed class GwKind : IExperimentKind
     public BoundExperiment Bind(ConfigSection root, ConfigSection model, string expName, ConfigOverrides overrides)
     {
         var data = BindData(root.Section("data"), root.File);
-        var (options, restarts, evalEvery) = BindOptions(model.Section(Name), root.Section("train"), overrides);
-        return new Bound(new GwExperimentSpec(expName, data, options, restarts, evalEvery));
+        var (options, restarts, evalEvery, ext) = BindOptions(model.Section(Name), root.Section("train"), overrides);
+        return new Bound(new GwExperimentSpec(expName, data, options, restarts, evalEvery, ext));
     }
 
     private static readonly string[] DataFileKeys = { "x", "y", "labels_x", "labels_y" };
@@ -89,9 +93,10 @@ internal sealed class GwKind : IExperimentKind
     /// Binds <c>model.gw</c> and <c>train</c> onto <see cref="LearnedGwOptions"/> (defaults:
     /// <see cref="SnareSeqExperiment.DefaultOptions"/>) and the restart keys onto <see cref="LearnedGwRestartOptions"/>
     /// (<c>restarts</c> ≥ 1, default 1; <c>restart_steps</c> in 0 … steps, default 0 = every restart to the end;
-    /// <c>selection: euclidean | training</c>, default euclidean); also used by <c>glass align --config</c>.
+    /// <c>selection: euclidean | training</c>, default euclidean) and the extension terms' files and weights
+    /// (<c>supervised</c>, <c>fused</c>: <see cref="GwExtensionFiles.Bind"/>); also used by <c>glass align --config</c>.
     /// </summary>
-    internal static (LearnedGwOptions Options, LearnedGwRestartOptions Restarts, int EvalEvery) BindOptions(ConfigSection m, ConfigSection tr, ConfigOverrides overrides)
+    internal static (LearnedGwOptions Options, LearnedGwRestartOptions Restarts, int EvalEvery, GwExtensionFiles Extensions) BindOptions(ConfigSection m, ConfigSection tr, ConfigOverrides overrides)
     {
         var d = SnareSeqExperiment.DefaultOptions(0);
         int depth = m.Int("depth", d.Depth, min: 1);
@@ -113,6 +118,7 @@ internal sealed class GwKind : IExperimentKind
         int spectralK = m.Int("spectral_k", d.SpectralK, min: 1);
         int sinkMax = m.Int("sinkhorn_max_iter", d.SinkhornMaxIter, min: 1);
         double sinkTol = m.Double("sinkhorn_tol", d.SinkhornTol, NumberRange.Positive);
+        var ext = GwExtensionFiles.Bind(m);
         m.Finish();
 
         double lr = tr.Double("lr", d.LearningRate, NumberRange.Positive);
@@ -143,7 +149,7 @@ internal sealed class GwKind : IExperimentKind
             LearningRate = lr, Steps = steps, BatchSize = batch, EpsilonStart = eps0, EpsilonMin = epsMin, EpsilonDecay = decay,
             ClipNorm = clip > 0 ? clip : null, Seed = seed,
         };
-        return (o, new LearnedGwRestartOptions { Restarts = restarts, RestartSteps = restartSteps, SelectOnTrainingDistances = training }, evalEvery);
+        return (o, new LearnedGwRestartOptions { Restarts = restarts, RestartSteps = restartSteps, SelectOnTrainingDistances = training }, evalEvery, ext);
     }
 
     private static DistanceOptions BindDistance(ConfigSection s, DistanceOptions d)
@@ -228,10 +234,15 @@ internal sealed class GwKind : IExperimentKind
             if (spec.Data.SnareSeq is { } dir)
             {
                 if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"data.snareseq: {dir} not found; expected SCOT's SNARE-seq folder (shared/data/snareseq).");
-                return GwExperiment.SnareSeq(dir, spec.Options, spec.EvalEvery, device, spec.Restarts);
+                if (!spec.Extensions.Any) return GwExperiment.SnareSeq(dir, spec.Options, spec.EvalEvery, device, spec.Restarts);
+                // As GwExperiment.SnareSeq (ATAC → RNA, rows paired, cell-type labels), with the extension terms' files read against its rows.
+                var sd = SnareSeqData.Load(dir);
+                var so = spec.Extensions.Apply(spec.Options, sd.N, sd.N, "the SNARE-seq ATAC data", "the SNARE-seq RNA data");
+                return GwExperiment.Create(sd.Atac, sd.N, sd.DimAtac, sd.Rna, sd.N, sd.DimRna, so, sd.Labels, sd.Labels, true, spec.EvalEvery, device, spec.Restarts);
             }
             var (x, y, lx, ly) = ReadData(spec.Data);
-            return GwExperiment.Create(x.Data, x.Rows, x.Cols, y.Data, y.Rows, y.Cols, spec.Options, lx, ly, spec.Data.Paired, spec.EvalEvery, device, spec.Restarts);
+            var o = spec.Extensions.Apply(spec.Options, x.Rows, y.Rows, spec.Data.X!, spec.Data.Y!);
+            return GwExperiment.Create(x.Data, x.Rows, x.Cols, y.Data, y.Rows, y.Cols, o, lx, ly, spec.Data.Paired, spec.EvalEvery, device, spec.Restarts);
         }
     }
 }

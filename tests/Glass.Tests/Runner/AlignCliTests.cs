@@ -221,7 +221,7 @@ public class AlignCliTests
         Assert.That(saved.RootElement.GetProperty("train").GetProperty("restarts").GetInt32(), Is.EqualTo(2), "model/config.json records what was run");
 
         // The same pair through the library gives the same scores (one protocol).
-        var (options, _, _) = AlignCommand.LoadOptions(_config, null, null, TextWriter.Null);
+        var (options, _, _, _) = AlignCommand.LoadOptions(_config, null, null, TextWriter.Null);
         var xs = Npy.Read(_x); var ys = Npy.Read(_y);
         var lib = Glass.Models.Gw.LearnedGwRestarts.Select(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, options,
             new Glass.Models.Gw.LearnedGwRestartOptions { Restarts = 2, RestartSteps = 5 });

@@ -121,6 +121,78 @@ public class GwRunTests
         Assert.That(e.Message, Does.Contain(expected));
     }
 
+    [Test]
+    public void GwConfig_ExtensionKeys_Bind_PathsRelativeToTheFile_AbsoluteInConfigJson()
+    {
+        string yaml = """
+            data: {x: a.npy, y: b.npy}
+            model:
+              gw:
+                supervised: {pairs: anchors/pairs.csv, weight: 0.5}
+                fused: {x: fx.npy, y: /abs/fy.csv}
+            """;
+        string file = Path.Combine(_dir, "cfgs", "e.yaml");
+        var cfg = RunConfig.Parse(yaml, file);
+        var ext = ((GwExperimentSpec)cfg.Experiment.Options).Extensions;
+        Assert.That(ext, Is.EqualTo(new GwExtensionFiles(Path.Combine(_dir, "cfgs", "anchors", "pairs.csv"), 0.5, Path.Combine(_dir, "cfgs", "fx.npy"),
+            Path.GetFullPath("/abs/fy.csv"), GwExtensionFiles.DefaultWeight)));
+        var gw = cfg.Resolved["model"]!["gw"]!;
+        Assert.That(gw["supervised"]!["pairs"]!.GetValue<string>(), Is.EqualTo(ext.Pairs), "config.json holds absolute paths (for --resume)");
+        Assert.That(gw["fused"]!["weight"]!.GetValue<double>(), Is.EqualTo(1.0), "the default weight is resolved");
+        var plain = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\n", file);
+        Assert.That(((GwExperimentSpec)plain.Experiment.Options).Extensions, Is.EqualTo(GwExtensionFiles.None));
+        Assert.That(plain.Resolved["model"]!["gw"]!.AsObject().ContainsKey("supervised"), Is.False, "an absent term stays absent");
+    }
+
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    supervised: {weight: 2}\n", "bad.yaml:4", "model.gw.supervised.pairs", "missing; expected a known-pairs file")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    supervised:\n      pairs: p.txt\n      weight: 0\n", "bad.yaml:6:15", "model.gw.supervised.weight", "> 0")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    supervised:\n      pair: p.txt\n", "bad.yaml:5", "model.gw.supervised.pairs", "missing")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    supervised:\n      pairs: p.txt\n      wieght: 2\n", "bad.yaml:6", "model.gw.supervised.wieght", "did you mean 'weight'")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    fused: {x: f.npy, weight: 1}\n", "bad.yaml:4", "model.gw.fused.y", "missing; expected the shared features of Y")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    fused: {x: f.npy, y: g.npy, weight: -1}\n", "bad.yaml:4", "model.gw.fused.weight", "> 0")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    fused: f.npy\n", "bad.yaml:4", "model.gw.fused", "expected a mapping")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    supervise: {pairs: p.txt}\n", "bad.yaml:4", "model.gw.supervise", "did you mean 'supervised'")]
+    public void GwConfig_BadExtensionKeys_AreNamed(string yaml, string where, string key, string expected) => GwConfig_BadInput_IsNamed(yaml, where, key, expected);
+
+    [Test]
+    public void GlassRun_WithKnownPairs_ReportsThemAndFoscttmUnanchored_BadPairsWriteNoRunFolder()
+    {
+        var (x, y, _, _, _) = AlignCliTests.WritePair(_dir, 40, 5); // also writes labels.txt
+        File.Move(x, Path.Combine(_dir, "pair_x.npy"));
+        File.Move(y, Path.Combine(_dir, "pair_y.npy"));
+        File.WriteAllText(Path.Combine(_dir, "pairs.csv"), "x,y\n0,0\n5,5\n10,10\n15,15\n");
+        string smoke = File.ReadAllText(Path.Combine(RepoRoot(), "configs", "smoke", "gw_rank.yaml"));
+        string yaml = smoke.Replace("    spectral_weight: 0.1", "    supervised: {pairs: pairs.csv, weight: 1}\n    fused: {x: pair_x.npy, y: pair_x.npy, weight: 0.5}\n    spectral_weight: 0.1")
+            .Replace("  restarts: 2", "  restarts: 1");
+        Assert.That(yaml, Does.Contain("supervised:").And.Contain("restarts: 1"));
+        string cfg = Path.Combine(_dir, "anchored.yaml");
+        File.WriteAllText(cfg, yaml);
+        string runs = Path.Combine(_dir, "runs");
+        var (code, stdout, stderr) = GlassCli(null, null, "run", cfg, "--device", "cpu", "--out", runs, "--quiet");
+        Assert.That(code, Is.EqualTo(0), stderr + stdout);
+        var run = RunDirs(runs).Single();
+        using (var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))))
+        {
+            var ev = summary.RootElement.GetProperty("eval");
+            Assert.That(ev.GetProperty("known_pairs").GetDouble(), Is.EqualTo(4));
+            Assert.That(ev.GetProperty("supervised_weight").GetDouble(), Is.EqualTo(1));
+            Assert.That(ev.GetProperty("fused_weight").GetDouble(), Is.EqualTo(0.5));
+            Assert.That(ev.GetProperty("unanchored_rows").GetDouble(), Is.EqualTo(36));
+            Assert.That(ev.GetProperty("foscttm_unanchored").GetDouble(), Is.InRange(0.0, 1.0));
+        }
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))))
+            Assert.That(config.RootElement.GetProperty("model").GetProperty("gw").GetProperty("supervised").GetProperty("pairs").GetString(),
+                Is.EqualTo(Path.Combine(_dir, "pairs.csv")));
+
+        // A pair out of range: the error names the file, line and range; no run folder is created.
+        File.WriteAllText(Path.Combine(_dir, "pairs.csv"), "x,y\n0,0\n40,1\n");
+        string runs2 = Path.Combine(_dir, "runs2");
+        (code, _, stderr) = GlassCli(null, null, "run", cfg, "--device", "cpu", "--out", runs2, "--quiet");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("pairs.csv:3:").And.Contain("row index 40").And.Contain("0 ≤ i ≤ 39"));
+        Assert.That(Directory.Exists(runs2) && Directory.EnumerateFileSystemEntries(runs2).Any(), Is.False, "no run folder after a failure");
+    }
+
     [TestCase("gw_rank.yaml")]
     [TestCase("gw_distance.yaml")]
     public void SmokeConfig_RunsEndToEnd(string smoke)
