@@ -138,24 +138,15 @@ public static class SnareSeqExperiment
         string unanchored = "";
         if (options.SupervisedWeight > 0 && options.KnownPairs is { Count: > 0 } kp)
         {
-            var anchored = new HashSet<int>(kp.Select(p => p.X).Concat(kp.Select(p => p.Y)));
-            var keep = Enumerable.Range(0, data.N).Where(i => !anchored.Contains(i)).ToArray();
+            var keep = AlignmentMetrics.UnanchoredRows(data.N, kp);
             if (keep.Length > 0)
             {
-                double fu = AlignmentMetrics.Foscttm(Rows(ba.ProjectionTarget!, keep, data.DimRna), Rows(yt, keep, data.DimRna), keep.Length, data.DimRna).Mean;
+                double fu = AlignmentMetrics.Foscttm(ba.ProjectionTarget!, yt, data.N, data.DimRna, keep).Mean;
                 unanchored = string.Create(CultureInfo.InvariantCulture, $" known_pairs={kp.Count} foscttm_unanchored={fu:F4} (n={keep.Length})");
             }
         }
         return new SnareSeqScore("learned-gw", options.Seed, fos.Mean, lt, bgw, secs,
             string.Create(CultureInfo.InvariantCulture, $"loss={options.Loss} steps={options.Steps} batch={options.BatchSize} restarts={restarts} restart_steps={restartSteps} selection={sel} selected_seed={bt.Options.Seed} restart_gw=[{string.Join(",", scores)}] eps={bt.Model.Epsilon:G3} sinkhorn_iter={ba.Iterations}{unanchored}"));
-    }
-
-    /// <summary>The rows <paramref name="keep"/> of a row-major matrix with <paramref name="d"/> columns.</summary>
-    private static double[] Rows(double[] a, int[] keep, int d)
-    {
-        var r = new double[(long)keep.Length * d];
-        for (int k = 0; k < keep.Length; k++) Array.Copy(a, (long)keep[k] * d, r, (long)k * d, d);
-        return r;
     }
 
     /// <summary>Entropic GW tuned by the lowest GW loss over the (ε, k) grid (no labels), then scored like <see cref="RunLearned"/>.</summary>
