@@ -52,13 +52,6 @@ public class AlignCliTests
         return (fx, fy, fl, x, y);
     }
 
-    private static (int Code, string Out, string Err) Align(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Cli.Run(new[] { "align" }.Concat(args).ToArray(), o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [OneTimeSetUp]
     public void OneTimeSetUp()
@@ -68,10 +61,12 @@ public class AlignCliTests
         _config = Path.Combine(_dir, "tiny.yaml");
         File.WriteAllText(_config, TinyConfig);
         _trained = Path.Combine(_dir, "trained");
-        var (code, _, err) = Align("--x", _x, "--y", _y, "--labels-x", _labels, "--labels-y", _labels, "--paired",
+        var (code, _, err) = AlignCli("--x", _x, "--y", _y, "--labels-x", _labels, "--labels-y", _labels, "--paired",
             "--config", _config, "--device", "cpu", "--out", _trained);
         Assert.That(code, Is.EqualTo(0), err);
     }
+
+    private void AssertBad((int Code, string Out, string Err) r, string outDir, params string[] fragments) => AssertRefused(r, outDir, _dir, fragments);
 
     [OneTimeTearDown]
     public void OneTimeTearDown()
@@ -140,7 +135,7 @@ public class AlignCliTests
     public void AlignWithModel_ReproducesTheAlignment_AndFollowsTheRowOrder()
     {
         string out2 = Path.Combine(_dir, "again");
-        var (code, _, err) = Align("--model", _trained, "--x", _x, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--out", out2);
+        var (code, _, err) = AlignCli("--model", _trained, "--x", _x, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--out", out2);
         Assert.That(code, Is.EqualTo(0), err);
         foreach (var f in new[] { "x_aligned.npy", "y_aligned.npy", "plan_topk.npy" })
             Assert.That(Npy.Read(Path.Combine(out2, f)).Data, Is.EqualTo(Npy.Read(Path.Combine(_trained, f)).Data), f + ": save → load gives identical alignments");
@@ -160,7 +155,7 @@ public class AlignCliTests
         string fxp = Path.Combine(_dir, "x_perm.npy");
         Npy.Write(fxp, xp, D);
         string out3 = Path.Combine(_dir, "perm");
-        (code, _, err) = Align("--model", Path.Combine(_trained, "model"), "--x", fxp, "--y", _y, "--device", "cpu", "--out", out3, "--no-plots");
+        (code, _, err) = AlignCli("--model", Path.Combine(_trained, "model"), "--x", fxp, "--y", _y, "--device", "cpu", "--out", out3, "--no-plots");
         Assert.That(code, Is.EqualTo(0), err);
         var a = Npy.Read(Path.Combine(_trained, "x_aligned.npy")).Data;
         var b = Npy.Read(Path.Combine(out3, "x_aligned.npy")).Data;
@@ -175,7 +170,7 @@ public class AlignCliTests
         string cfg = Path.Combine(_dir, "geodesic50.yaml");
         File.WriteAllText(cfg, "model:\n  gw:\n    distance: {metric: geodesic, k: 50}\n");
         string o = Path.Combine(_dir, "k50");
-        var (code, _, err) = Align("--model", _trained, "--x", _x, "--y", _y, "--config", cfg, "--device", "cpu", "--no-plots", "--out", o);
+        var (code, _, err) = AlignCli("--model", _trained, "--x", _x, "--y", _y, "--config", cfg, "--device", "cpu", "--no-plots", "--out", o);
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(err, Does.Contain("gw_loss not computed"));
         using var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(o, "metrics.json")));
@@ -192,7 +187,7 @@ public class AlignCliTests
         File.WriteAllLines(csv, new[] { "a,b,c,d,e" }.Concat(Enumerable.Range(0, N).Select(i =>
             string.Join(",", Enumerable.Range(0, D).Select(k => x.Data[i * D + k].ToString("R", CultureInfo.InvariantCulture))))));
         string o = Path.Combine(_dir, "csv_out");
-        var (code, _, err) = Align("--model", _trained, "--x", csv, "--y", _y, "--device", "cpu", "--no-plots", "--out", o);
+        var (code, _, err) = AlignCli("--model", _trained, "--x", csv, "--y", _y, "--device", "cpu", "--no-plots", "--out", o);
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(Npy.Read(Path.Combine(o, "x_aligned.npy")).Data, Is.EqualTo(Npy.Read(Path.Combine(_trained, "x_aligned.npy")).Data));
     }
@@ -201,7 +196,7 @@ public class AlignCliTests
     public void Restarts_WriteTheRestartFields_AndKeepTheLowestScore()
     {
         string o = Path.Combine(_dir, "restarts");
-        var (code, stdout, err) = Align("--x", _x, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--restarts", "2", "--restart-steps", "5",
+        var (code, stdout, err) = AlignCli("--x", _x, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--restarts", "2", "--restart-steps", "5",
             "--no-plots", "--out", o);
         Assert.That(code, Is.EqualTo(0), err);
         using var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(o, "metrics.json")));
@@ -229,7 +224,7 @@ public class AlignCliTests
 
         // One restart: plain training, recorded as such.
         string one = Path.Combine(_dir, "one");
-        Assert.That(Align("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--no-plots", "--out", one).Code, Is.EqualTo(0));
+        Assert.That(AlignCli("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--no-plots", "--out", one).Code, Is.EqualTo(0));
         using var m1 = JsonDocument.Parse(File.ReadAllText(Path.Combine(one, "metrics.json")));
         Assert.That(m1.RootElement.GetProperty("restarts").GetInt32(), Is.EqualTo(1));
         Assert.That(m1.RootElement.GetProperty("selection").ValueKind, Is.EqualTo(JsonValueKind.Null));
@@ -245,7 +240,7 @@ public class AlignCliTests
     {
         string o = Path.Combine(_dir, "bad_restart");
         var args = new[] { "--x", _x, "--y", _y, "--config", _config, option, value, "--out", o };
-        var r = Align(option == "--restarts" ? args : args.Concat(new[] { "--restarts", "2" }).ToArray());
+        var r = AlignCli(option == "--restarts" ? args : args.Concat(new[] { "--restarts", "2" }).ToArray());
         AssertBad(r, o, named, expected);
     }
 
@@ -254,20 +249,12 @@ public class AlignCliTests
     {
         foreach (var args in new[] { new[] { "--restarts", "2" }, new[] { "--restart-steps", "3" }, new[] { "--selection", "training" } })
         {
-            var bad = Align(new[] { "--model", _trained, "--x", _x, "--y", _y, "--out", Path.Combine(_dir, "r2") }.Concat(args).ToArray());
+            var bad = AlignCli(new[] { "--model", _trained, "--x", _x, "--y", _y, "--out", Path.Combine(_dir, "r2") }.Concat(args).ToArray());
             Assert.That(bad.Code, Is.EqualTo(2));
             Assert.That(bad.Err, Does.Contain(args[0]));
         }
     }
 
-    private void AssertBad((int Code, string Out, string Err) r, string outDir, params string[] fragments)
-    {
-        Assert.That(r.Code, Is.EqualTo(2), r.Err);
-        Assert.That(r.Err, Does.StartWith("error: "));
-        foreach (var f in fragments) Assert.That(r.Err, Does.Contain(f));
-        Assert.That(Directory.Exists(outDir), Is.False, "no --out folder after a failure");
-        Assert.That(Directory.GetDirectories(_dir).Where(d => Path.GetFileName(d).StartsWith('.')), Is.Empty, "no temporary sibling after a failure");
-    }
 
     [Test]
     public void LabelCountMismatch_IsNamed_AndNothingWritten()
@@ -275,7 +262,7 @@ public class AlignCliTests
         string bad = Path.Combine(_dir, "short_labels.txt");
         File.WriteAllLines(bad, File.ReadAllLines(_labels).Skip(1));
         string o = Path.Combine(_dir, "out_labels");
-        AssertBad(Align("--x", _x, "--y", _y, "--labels-x", bad, "--config", _config, "--device", "cpu", "--out", o), o,
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--labels-x", bad, "--config", _config, "--device", "cpu", "--out", o), o,
             bad, (N - 1).ToString(CultureInfo.InvariantCulture) + " labels", N.ToString(CultureInfo.InvariantCulture) + " rows");
     }
 
@@ -287,7 +274,7 @@ public class AlignCliTests
         string bad = Path.Combine(_dir, "nan.npy");
         Npy.Write(bad, x, D);
         string o = Path.Combine(_dir, "out_nan");
-        AssertBad(Align("--x", bad, "--y", _y, "--config", _config, "--device", "cpu", "--out", o), o, bad, "row 1, column 2", "NaN");
+        AssertBad(AlignCli("--x", bad, "--y", _y, "--config", _config, "--device", "cpu", "--out", o), o, bad, "row 1, column 2", "NaN");
     }
 
     [Test]
@@ -295,7 +282,7 @@ public class AlignCliTests
     {
         var (x6, _, _, _, _) = WritePair(_dir, N, D + 1, "six_");
         string o = Path.Combine(_dir, "out_dim");
-        AssertBad(Align("--model", _trained, "--x", x6, "--y", _y, "--device", "cpu", "--out", o), o, x6, "6 features", "5");
+        AssertBad(AlignCli("--model", _trained, "--x", x6, "--y", _y, "--device", "cpu", "--out", o), o, x6, "6 features", "5");
     }
 
     [Test]
@@ -303,8 +290,8 @@ public class AlignCliTests
     {
         string missing = Path.Combine(_dir, "nope.npy");
         string o = Path.Combine(_dir, "out_missing");
-        AssertBad(Align("--x", missing, "--y", _y, "--device", "cpu", "--out", o), o, missing, "not found");
-        AssertBad(Align("--model", Path.Combine(_dir, "no_model"), "--x", _x, "--y", _y, "--device", "cpu", "--out", o), o, "no_model", "gw_model.json");
+        AssertBad(AlignCli("--x", missing, "--y", _y, "--device", "cpu", "--out", o), o, missing, "not found");
+        AssertBad(AlignCli("--model", Path.Combine(_dir, "no_model"), "--x", _x, "--y", _y, "--device", "cpu", "--out", o), o, "no_model", "gw_model.json");
     }
 
     [Test]
@@ -312,8 +299,8 @@ public class AlignCliTests
     {
         var (xs, _, _, _, _) = WritePair(_dir, N - 4, D, "short_");
         string o = Path.Combine(_dir, "out_paired");
-        AssertBad(Align("--x", xs, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--out", o), o, "paired", (N - 4).ToString(CultureInfo.InvariantCulture));
-        var r = Align("--model", _trained, "--x", _x, "--y", _y, "--device", "cpu", "--out", _trained);
+        AssertBad(AlignCli("--x", xs, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--out", o), o, "paired", (N - 4).ToString(CultureInfo.InvariantCulture));
+        var r = AlignCli("--model", _trained, "--x", _x, "--y", _y, "--device", "cpu", "--out", _trained);
         Assert.That(r.Code, Is.EqualTo(2));
         Assert.That(r.Err, Does.Contain("not empty"));
         Assert.That(File.Exists(Path.Combine(_trained, "metrics.json")), Is.True, "the existing folder is untouched");
@@ -325,7 +312,7 @@ public class AlignCliTests
         string cfg = Path.Combine(_dir, "typo.yaml");
         File.WriteAllText(cfg, "model:\n  gw:\n    hiden: 8\n");
         string o = Path.Combine(_dir, "out_typo");
-        AssertBad(Align("--x", _x, "--y", _y, "--config", cfg, "--device", "cpu", "--out", o), o, "typo.yaml:3", "model.gw.hiden", "did you mean 'hidden'");
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--config", cfg, "--device", "cpu", "--out", o), o, "typo.yaml:3", "model.gw.hiden", "did you mean 'hidden'");
     }
 
     [Test]

@@ -58,25 +58,20 @@ public class AlignExtensionTests
         File.WriteAllText(_config, Config);
     }
 
+    private void AssertBad((int Code, string Out, string Err) r, string outDir, params string[] fragments) => AssertRefused(r, outDir, _dir, fragments);
+
     [OneTimeTearDown]
     public void OneTimeTearDown()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
-    private static (int Code, string Out, string Err) Align(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Cli.Run(new[] { "align" }.Concat(args).ToArray(), o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     /// <summary>Trains on the symmetric pair (paired, labelled, seed 0) with <paramref name="extra"/> options; returns the output folder.</summary>
     private string Train(string name, params string[] extra)
     {
         string o = Path.Combine(_dir, name);
-        var (code, _, err) = Align(new[] { "--x", _x, "--y", _y, "--labels-x", _labels, "--labels-y", _labels, "--paired", "--config", _config,
+        var (code, _, err) = AlignCli(new[] { "--x", _x, "--y", _y, "--labels-x", _labels, "--labels-y", _labels, "--paired", "--config", _config,
             "--device", "cpu", "--no-plots", "--seed", Seed.ToString(CultureInfo.InvariantCulture), "--out", o }.Concat(extra).ToArray());
         Assert.That(code, Is.EqualTo(0), err);
         return o;
@@ -106,7 +101,7 @@ public class AlignExtensionTests
     public void KnownPairsMetrics_RecordTheTerm_AndFoscttmUnanchoredIsTheSubsetFoscttm()
     {
         string o = Path.Combine(_dir, "metrics_run");
-        var (code, stdout, err) = Align("--x", _x, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--no-plots", "--seed", "0",
+        var (code, stdout, err) = AlignCli("--x", _x, "--y", _y, "--paired", "--config", _config, "--device", "cpu", "--no-plots", "--seed", "0",
             "--known-pairs", _pairs, "--supervised-weight", "2.5", "--out", o);
         Assert.That(code, Is.EqualTo(0), err);
         var m = Metrics(o);
@@ -129,14 +124,14 @@ public class AlignExtensionTests
 
         // The trained model aligns new data without the terms: --model ignores the saved keys, refuses the options.
         string again = Path.Combine(_dir, "metrics_model");
-        var r = Align("--model", o, "--x", _x, "--y", _y, "--paired", "--device", "cpu", "--no-plots", "--out", again);
+        var r = AlignCli("--model", o, "--x", _x, "--y", _y, "--paired", "--device", "cpu", "--no-plots", "--out", again);
         Assert.That(r.Code, Is.EqualTo(0), r.Err);
         Assert.That(Metrics(again).TryGetProperty("known_pairs", out _), Is.False);
         Assert.That(Npy.Read(Path.Combine(again, "x_aligned.npy")).Data, Is.EqualTo(xa.Data));
         foreach (var args in new[] { new[] { "--known-pairs", _pairs }, new[] { "--supervised-weight", "1" }, new[] { "--fused-x", _x, "--fused-y", _x }, new[] { "--fused-weight", "1" } })
         {
             string bad = Path.Combine(_dir, "model_ext");
-            var b = Align(new[] { "--model", o, "--x", _x, "--y", _y, "--out", bad }.Concat(args).ToArray());
+            var b = AlignCli(new[] { "--model", o, "--x", _x, "--y", _y, "--out", bad }.Concat(args).ToArray());
             AssertBad(b, bad, args[0], "do not apply with --model");
         }
     }
@@ -169,7 +164,7 @@ public class AlignExtensionTests
         string cfg = Path.Combine(sub, "anchored.yaml");
         File.WriteAllText(cfg, Config.Replace("    preprocess:", "    supervised: {pairs: anchors.txt, weight: 2}\n    fused: {x: ../x.npy, y: ../x.npy, weight: 0.5}\n    preprocess:"));
         string o = Path.Combine(_dir, "from_config");
-        var r = Align("--x", _x, "--y", _y, "--paired", "--config", cfg, "--device", "cpu", "--no-plots", "--steps", "3", "--out", o);
+        var r = AlignCli("--x", _x, "--y", _y, "--paired", "--config", cfg, "--device", "cpu", "--no-plots", "--steps", "3", "--out", o);
         Assert.That(r.Code, Is.EqualTo(0), r.Err);
         var m = Metrics(o);
         Assert.That((m.GetProperty("known_pairs").GetInt32(), m.GetProperty("supervised_weight").GetDouble(), m.GetProperty("fused_weight").GetDouble()), Is.EqualTo((8, 2.0, 0.5)));
@@ -183,21 +178,13 @@ public class AlignExtensionTests
         string two = Path.Combine(_dir, "two.txt");
         File.WriteAllText(two, "1 1\n2 2\n");
         string o2 = Path.Combine(_dir, "from_config_overridden");
-        r = Align("--x", _x, "--y", _y, "--config", cfg, "--device", "cpu", "--no-plots", "--steps", "3", "--known-pairs", two, "--fused-weight", "3", "--out", o2);
+        r = AlignCli("--x", _x, "--y", _y, "--config", cfg, "--device", "cpu", "--no-plots", "--steps", "3", "--known-pairs", two, "--fused-weight", "3", "--out", o2);
         Assert.That(r.Code, Is.EqualTo(0), r.Err);
         m = Metrics(o2);
         Assert.That((m.GetProperty("known_pairs").GetInt32(), m.GetProperty("supervised_weight").GetDouble(), m.GetProperty("fused_weight").GetDouble()), Is.EqualTo((2, 2.0, 3.0)));
         Assert.That(m.GetProperty("config").GetProperty("model").GetProperty("gw").GetProperty("fused").GetProperty("weight").GetDouble(), Is.EqualTo(3.0));
     }
 
-    private void AssertBad((int Code, string Out, string Err) r, string outDir, params string[] fragments)
-    {
-        Assert.That(r.Code, Is.EqualTo(2), r.Err);
-        Assert.That(r.Err, Does.StartWith("error: "));
-        foreach (var f in fragments) Assert.That(r.Err, Does.Contain(f));
-        Assert.That(Directory.Exists(outDir), Is.False, "no --out folder after a failure");
-        Assert.That(Directory.GetDirectories(_dir).Where(d => Path.GetFileName(d).StartsWith('.')), Is.Empty, "no temporary sibling after a failure");
-    }
 
     [TestCase("range", "0,0\n40,3\n", "bad_range.txt:2:", "row index 40 of", "0 ≤ i ≤ 39")]
     [TestCase("malformed", "0,0\n1;1\n", "bad_malformed.txt:2:", "1 field", "'i,j' or 'i j'")]
@@ -209,7 +196,7 @@ public class AlignExtensionTests
         string f = Path.Combine(_dir, "bad_" + name + ".txt");
         File.WriteAllText(f, content);
         string o = Path.Combine(_dir, "out_bad_" + name);
-        AssertBad(Align("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--known-pairs", f, "--out", o), o, where, what, expected);
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--known-pairs", f, "--out", o), o, where, what, expected);
     }
 
     [Test]
@@ -219,23 +206,23 @@ public class AlignExtensionTests
         var x = Npy.Read(_x);
         string shortRows = Path.Combine(_dir, "fused_short.npy");
         Npy.Write(shortRows, x.Data[..((N - 1) * 2)], 2);
-        AssertBad(Align("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", shortRows, "--fused-y", _y, "--out", o), o,
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", shortRows, "--fused-y", _y, "--out", o), o,
             shortRows, "39 rows of shared features", "has 40");
-        AssertBad(Align("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", _x, "--fused-y", shortRows, "--out", o), o,
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", _x, "--fused-y", shortRows, "--out", o), o,
             shortRows, "39 rows of shared features", "one row per row of Y");
         string threeCols = Path.Combine(_dir, "fused_3.npy");
         Npy.Write(threeCols, new double[N * 3], 3);
-        AssertBad(Align("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", _x, "--fused-y", threeCols, "--out", o), o,
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", _x, "--fused-y", threeCols, "--out", o), o,
             threeCols, "3 shared features per row", "has 2");
         var nan = x.Data.ToArray();
         nan[5] = double.NaN;
         string nanFile = Path.Combine(_dir, "fused_nan.npy");
         Npy.Write(nanFile, nan, 2);
-        AssertBad(Align("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", nanFile, "--fused-y", _y, "--out", o), o, nanFile, "NaN");
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", nanFile, "--fused-y", _y, "--out", o), o, nanFile, "NaN");
         string infCsv = Path.Combine(_dir, "fused_inf.csv");
         File.WriteAllLines(infCsv, Enumerable.Range(0, N).Select(i => i == 3 ? "1,Infinity" : "1,2"));
-        AssertBad(Align("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", _x, "--fused-y", infCsv, "--out", o), o, infCsv + ":4", "finite number");
-        AssertBad(Align("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", Path.Combine(_dir, "none.npy"), "--fused-y", _y, "--out", o), o,
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", _x, "--fused-y", infCsv, "--out", o), o, infCsv + ":4", "finite number");
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--fused-x", Path.Combine(_dir, "none.npy"), "--fused-y", _y, "--out", o), o,
             "none.npy", "not found");
     }
 
@@ -250,6 +237,6 @@ public class AlignExtensionTests
     {
         string o = Path.Combine(_dir, "out_bad_option");
         var a = args.Select(v => v == "PAIRS" ? _pairs : v == "X" ? _x : v);
-        AssertBad(Align(new[] { "--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--out", o }.Concat(a).ToArray()), o, named, expected);
+        AssertBad(AlignCli(new[] { "--x", _x, "--y", _y, "--config", _config, "--device", "cpu", "--out", o }.Concat(a).ToArray()), o, named, expected);
     }
 }

@@ -139,6 +139,28 @@ internal static class RunnerTestSupport
     private static int Glass_Runner_Cli(string[] args, TextWriter o, TextWriter e, ExperimentRegistry r, CancellationToken? c) =>
         global::Glass.Runner.Commands.Cli.Run(args, o, e, r, c);
 
+    /// <summary><c>glass align ARGS</c> in-process: exit code, stdout, stderr.</summary>
+    public static (int Code, string Out, string Err) AlignCli(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = global::Glass.Runner.Commands.Cli.Run(new[] { "align" }.Concat(args).ToArray(), o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    /// <summary>
+    /// A refused <c>glass align</c>: exit code 2, an "error: " message holding every fragment, no <paramref name="outDir"/>
+    /// and no temporary sibling (a dot-folder) left in <paramref name="parent"/>.
+    /// </summary>
+    public static void AssertRefused((int Code, string Out, string Err) r, string outDir, string parent, params string[] fragments)
+    {
+        NUnit.Framework.Assert.That(r.Code, NUnit.Framework.Is.EqualTo(2), r.Err);
+        NUnit.Framework.Assert.That(r.Err, NUnit.Framework.Does.StartWith("error: "));
+        foreach (var f in fragments) NUnit.Framework.Assert.That(r.Err, NUnit.Framework.Does.Contain(f));
+        NUnit.Framework.Assert.That(Directory.Exists(outDir), NUnit.Framework.Is.False, "no --out folder after a failure");
+        NUnit.Framework.Assert.That(Directory.GetDirectories(parent).Where(d => Path.GetFileName(d).StartsWith('.')), NUnit.Framework.Is.Empty, "no temporary sibling after a failure");
+    }
+
     /// <summary>Run folders directly under <paramref name="outDir"/>.</summary>
     public static string[] RunDirs(string outDir) =>
         Directory.Exists(outDir) ? Directory.GetDirectories(outDir).Where(d => !Path.GetFileName(d).StartsWith('.')).OrderBy(d => d, StringComparer.Ordinal).ToArray() : Array.Empty<string>();
