@@ -140,6 +140,15 @@ internal sealed class GwKind : IExperimentKind
         if ((long)seed * restarts + restarts - 1 > int.MaxValue)
             throw tr.ErrorAt("seed", string.Create(CultureInfo.InvariantCulture, $"got {seed}; with restarts {restarts} the restart seeds seed·restarts + r exceed {int.MaxValue}; expected a smaller seed"));
         tr.Finish();
+        if (restarts == 1)
+        {
+            // One initialisation: restart_steps and selection have no effect, so the three keys stay out of the resolved
+            // config (as an absent extension term does) — a run folder from before the restart keys existed keeps its
+            // config hash, so --resume and glass sweep still recognise it.
+            tr.Resolved.Remove("restarts");
+            tr.Resolved.Remove("restart_steps");
+            tr.Resolved.Remove("selection");
+        }
 
         var o = d with
         {

@@ -92,8 +92,15 @@ public class GwRunTests
         Assert.That(spec.Restarts, Is.EqualTo(new LearnedGwRestartOptions { Restarts = 3, RestartSteps = 12, SelectOnTrainingDistances = true }));
         var train = cfg.Resolved["train"]!;
         Assert.That((train["restarts"]!.GetValue<int>(), train["restart_steps"]!.GetValue<int>(), train["selection"]!.GetValue<string>()), Is.EqualTo((3, 12, "training")));
-        var defaults = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\n", Path.Combine(_dir, "d.yaml")).Resolved["train"]!;
-        Assert.That((defaults["restarts"]!.GetValue<int>(), defaults["restart_steps"]!.GetValue<int>(), defaults["selection"]!.GetValue<string>()), Is.EqualTo((1, 0, "euclidean")));
+        // One initialisation: the restart keys have no effect and stay out of the resolved config, so the hash is that of
+        // a config written before the keys existed (old run folders still resume and are still skipped by glass sweep).
+        var plain = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\n", Path.Combine(_dir, "d.yaml"));
+        var one = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {restarts: 1, restart_steps: 12, selection: training}\n", Path.Combine(_dir, "d.yaml"));
+        Assert.That(((GwExperimentSpec)plain.Experiment.Options).Restarts, Is.EqualTo(new LearnedGwRestartOptions()));
+        foreach (var key in new[] { "restarts", "restart_steps", "selection" })
+            Assert.That(plain.Resolved["train"]!.AsObject().ContainsKey(key) || one.Resolved["train"]!.AsObject().ContainsKey(key), Is.False, key);
+        Assert.That(one.Hash, Is.EqualTo(plain.Hash));
+        Assert.That(cfg.Hash, Is.Not.EqualTo(RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {steps: 12}\n", Path.Combine(_dir, "r.yaml")).Hash));
         // restart_steps is checked against the steps in force, --steps included.
         var e = Assert.Throws<ConfigException>(() => RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {restarts: 2, restart_steps: 60}\n",
             Path.Combine(_dir, "o.yaml"), new ConfigOverrides { Steps = 50 }))!;
