@@ -131,9 +131,15 @@ public sealed class LearnedGwTrainer
     /// <summary>D_Y (m×m).</summary>
     public double[] DistanceY => _dy;
 
-    /// <summary>Shapes and the options that change the computation, as one token (checked on <see cref="Load"/>).</summary>
+    /// <summary>
+    /// Shapes and the options that change the computation, as one token (checked on <see cref="Load"/>). The extension
+    /// terms add a suffix only when on (known-pair count and weight, fused weight), so checkpoints without them keep
+    /// the token they were written with.
+    /// </summary>
     internal string Fingerprint => string.Create(CultureInfo.InvariantCulture,
-        $"n{_n}m{_m}dx{_dX}dy{_dY}L{(int)_o.Loss}C{(int)_o.Cost}D{_o.Depth}H{_o.Hidden}E{_o.EmbedDim}A{(int)_o.Activation}B{_o.BatchSize}S{_o.Seed}T{_o.Steps}");
+        $"n{_n}m{_m}dx{_dX}dy{_dY}L{(int)_o.Loss}C{(int)_o.Cost}D{_o.Depth}H{_o.Hidden}E{_o.EmbedDim}A{(int)_o.Activation}B{_o.BatchSize}S{_o.Seed}T{_o.Steps}")
+        + (_o.SupervisedWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $"K{_o.KnownPairs?.Count ?? 0}W{_o.SupervisedWeight:R}") : "")
+        + (_o.FusedWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $"F{_o.FusedWeight:R}") : "");
 
     /// <summary>One optimisation step on a batch (or the full data).</summary>
     public LearnedGwProgress Step()

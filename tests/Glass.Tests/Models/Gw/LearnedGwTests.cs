@@ -163,6 +163,38 @@ public class LearnedGwTests
     }
 
     [Test]
+    public void Resume_RefusesACheckpointTakenWithOtherExtensionTerms()
+    {
+        var (x, y, perm) = Isometric(30, 2);
+        var pairs = Enumerable.Range(0, 4).Select(i => (i, perm[i])).ToArray();
+        var feats = Enumerable.Range(0, 30).Select(i => (double)i).ToArray();
+        var o = Small(4) with { BatchSize = 20, KnownPairs = pairs, SupervisedWeight = 1 };
+        var a = new LearnedGwTrainer(x, 30, 3, y, 30, 3, o);
+        a.Step();
+        string dir = Path.Combine(Path.GetTempPath(), "glass-gw-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            a.Save(dir);
+            var same = new LearnedGwTrainer(x, 30, 3, y, 30, 3, o);
+            same.Load(dir);
+            Assert.That(same.CompletedSteps, Is.EqualTo(1));
+            foreach (var other in new[]
+            {
+                o with { SupervisedWeight = 2 },
+                o with { KnownPairs = pairs[..3] },
+                o with { KnownPairs = null, SupervisedWeight = 0 },
+                o with { FusedWeight = 0.5, FusedFeaturesX = feats, FusedFeaturesY = feats },
+            })
+            {
+                var t = new LearnedGwTrainer(x, 30, 3, y, 30, 3, other);
+                var ex = Assert.Throws<InvalidDataException>(() => t.Load(dir));
+                Assert.That(ex!.Message, Does.Contain("another configuration"));
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Test]
     public void FullBatchResumeKeepsTheWarmStart()
     {
         // Full batch: the saved Sinkhorn potentials make the resumed run start where the original one does.
