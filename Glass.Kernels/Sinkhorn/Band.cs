@@ -150,28 +150,40 @@ internal sealed class Band
     /// Builds the caller-order CSR plan from band values in sorted order (row i ↔ s[PermS[i]],
     /// columns sorted ascending by original index within each row).
     /// </summary>
-    public CsrMatrix ToOriginalOrder(double[] values)
+    public CsrMatrix ToOriginalOrder(double[] values) =>
+        ToOriginalOrder((i, slot) => values.AsSpan(RowPtr[i], slot.Length).CopyTo(slot), null);
+
+    /// <summary>Writes sorted row <paramref name="row"/>'s band values (Hi − Lo of them, in sorted column order) into <paramref name="slot"/>.</summary>
+    public delegate void RowValues(int row, Span<double> slot);
+
+    /// <summary>
+    /// Builds a caller-order CSR matrix on the band whose sorted row i's values <paramref name="fill"/> writes: rows are
+    /// independent, so each is filled straight into its caller-order slot and sorted by column there, in parallel.
+    /// The values go into <paramref name="storage"/> when it holds exactly nnz entries, else into a fresh array; the
+    /// column indices are always fresh. Fresh arrays are taken uninitialised (every entry is written), so their pages
+    /// are first touched by the parallel loop rather than by a single-threaded zeroing pass.
+    /// </summary>
+    public CsrMatrix ToOriginalOrder(RowValues fill, double[]? storage)
     {
-        var rowLen = new int[N];
-        for (int i = 0; i < N; i++) rowLen[PermS[i]] = Hi[i] - Lo[i];
         var rowPtr = new int[N + 1];
-        for (int i = 0; i < N; i++) rowPtr[i + 1] = rowPtr[i] + rowLen[i];
-        var cols = new int[Nnz];
-        var vals = new double[Nnz];
-        // Walk the columns in original order; each row's entries then come out sorted by column.
-        var invT = new int[M];
-        for (int j = 0; j < M; j++) invT[PermT[j]] = j;
-        var cursor = (int[])rowPtr.Clone();
-        for (int c = 0; c < M; c++)
+        for (int i = 0; i < N; i++) rowPtr[PermS[i] + 1] = Hi[i] - Lo[i];
+        for (int i = 0; i < N; i++) rowPtr[i + 1] += rowPtr[i];
+        var cols = GC.AllocateUninitializedArray<int>(Nnz);
+        var vals = storage is not null && storage.Length == Nnz ? storage : GC.AllocateUninitializedArray<double>(Nnz);
+        int chunks = Math.Max(1, Math.Min(N, Environment.ProcessorCount * 16));
+        Parallel.For(0, chunks, c =>
         {
-            int j = invT[c];
-            for (int i = RLo[j]; i < RHi[j]; i++)
+            int i0 = (int)((long)N * c / chunks), i1 = (int)((long)N * (c + 1) / chunks);
+            for (int i = i0; i < i1; i++)
             {
-                int pos = cursor[PermS[i]]++;
-                cols[pos] = c;
-                vals[pos] = values[RowPtr[i] + j - Lo[i]];
+                int lo = Lo[i], len = Hi[i] - lo, dst = rowPtr[PermS[i]];
+                var vs = vals.AsSpan(dst, len);
+                fill(i, vs);
+                var cs = cols.AsSpan(dst, len);
+                PermT.AsSpan(lo, len).CopyTo(cs);
+                cs.Sort(vs);
             }
-        }
+        });
         return new CsrMatrix(N, M, rowPtr, cols, vals, trusted: true);
     }
 

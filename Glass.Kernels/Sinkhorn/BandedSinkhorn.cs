@@ -42,8 +42,7 @@ public static class BandedSinkhorn
         Guard.Finite(t, nameof(t));
         var aa = Marginals.Resolve(a, s.Length, nameof(a));
         var bb = Marginals.Resolve(b, t.Length, nameof(b));
-        var (ss, ps) = Sort.Argsort(device, s);
-        var (ts, pt) = Sort.Argsort(device, t);
+        var ((ss, ps), (ts, pt)) = SortBoth(device, s, t);
         var bnd = Band.Build(ss, ps, ts, pt, aa, bb, options.Gamma, band);
         var sol = SolveOn(device, bnd, options, null, null);
         int iterations = sol.Iterations, refinements = 0;
@@ -59,8 +58,20 @@ public static class BandedSinkhorn
             loopSeconds += sol.IterationSeconds;
             refinements++;
         }
-        return new BandedSinkhornResult(bnd.ToOriginalOrder(sol.Values), Band.Unpermute(sol.F, bnd.PermS), Band.Unpermute(sol.G, bnd.PermT),
-            sol.Cost, sol.Entropy, bnd.Radius, iterations, sol.MarginalError, sol.Converged, refinements, loopSeconds);
+        var (plan, cost, entropy) = sol.Values is { } values
+            ? (bnd.ToOriginalOrder(values), sol.Cost, sol.Entropy)
+            : BandedSinkhornCpu.Plan(bnd, sol.F, sol.G, options.Gamma, sol.Scratch);
+        return new BandedSinkhornResult(plan, Band.Unpermute(sol.F, bnd.PermS), Band.Unpermute(sol.G, bnd.PermT),
+            cost, entropy, bnd.Radius, iterations, sol.MarginalError, sol.Converged, refinements, loopSeconds);
+    }
+
+    // On the managed backend the two argsorts are independent sequential sorts: run them side by side.
+    private static ((double[], int[]), (double[], int[])) SortBoth(ComputeDevice device, double[] s, double[] t)
+    {
+        if (device.IsAccelerated) return (Sort.Argsort(device, s), Sort.Argsort(device, t));
+        (double[], int[]) rs = default, rt = default;
+        Parallel.Invoke(() => rs = Sort.Argsort(device, s), () => rt = Sort.Argsort(device, t));
+        return (rs, rt);
     }
 
     private static BandSolution SolveOn(ComputeDevice device, Band band, SinkhornOptions o, double[]? f, double[]? g) =>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using Glass.Kernels.Linalg;
 
 namespace Glass.Kernels.Sinkhorn;
 
@@ -32,7 +33,7 @@ internal static class BandedSinkhornCpu
         ExactColumnStep(band, f, g, logB, invG, gamma);
         ExactRowStep(band, f, g, logA, invG, gamma);
 
-        var K = new double[band.Nnz];
+        var K = GC.AllocateUninitializedArray<double>(band.Nnz);
         BuildKernel(band, f, g, invG, K);
         var u = new double[n];
         var v = new double[m];
@@ -92,30 +93,32 @@ internal static class BandedSinkhornCpu
         }
 
         double loopSeconds = clock.Elapsed.TotalSeconds;
-        // Final plan on the band: P = u_i K̃_ij v_j; fold the scalings into the potentials.
+        // Fold the scalings into the potentials; the plan is built from f, g by Plan, into K's storage.
         Absorb(f, u, gamma);
         Absorb(g, v, gamma);
-        var P = new double[band.Nnz];
-        var rowCost = new double[n];
-        var rowEnt = new double[n];
-        Parallel.For(0, n, i =>
+        return new BandSolution(f, g, null, double.NaN, double.NaN, it, err, converged, loopSeconds, K);
+    }
+
+    /// <summary>
+    /// The plan P_ij = exp((f_i + g_j − (s_i − t_j)²)/γ) on the band, in the callers' order (CSR, columns ascending
+    /// within each row), with its cost ⟨P, C⟩ and entropy H(P): each sorted row is evaluated (SIMD) straight into its
+    /// caller-order slot (<see cref="Band.ToOriginalOrder(Band.RowValues, double[])"/>). The values are written into
+    /// <paramref name="scratch"/> (the solve's spent kernel array), so at large n the only fresh O(nnz) array is the
+    /// column indices.
+    /// </summary>
+    public static (CsrMatrix Plan, double Cost, double Entropy) Plan(Band band, double[] f, double[] g, double gamma, double[]? scratch)
+    {
+        double invG = 1 / gamma;
+        var rowCost = new double[band.N];
+        var rowEnt = new double[band.N];
+        var plan = band.ToOriginalOrder((i, slot) =>
         {
-            int lo = band.Lo[i], len = band.Hi[i] - lo, off = band.RowPtr[i];
-            double c = 0, h = 0, si = band.S[i];
-            for (int k = 0; k < len; k++)
-            {
-                double d = si - band.T[lo + k], cij = d * d;
-                double s = (f[i] + g[lo + k] - cij) * invG;
-                double p = Math.Exp(s);
-                P[off + k] = p;
-                if (p > 0) { c += p * cij; h -= p * s; }
-            }
-            rowCost[i] = c;
-            rowEnt[i] = h;
-        });
+            int lo = band.Lo[i];
+            (rowCost[i], rowEnt[i]) = PlanRow(band.S[i], band.T.AsSpan(lo, slot.Length), f[i], g.AsSpan(lo, slot.Length), invG, slot);
+        }, scratch);
         double cost = 0, ent = 0;
-        for (int i = 0; i < n; i++) { cost += rowCost[i]; ent += rowEnt[i]; }
-        return new BandSolution(f, g, P, cost, ent, it, err, converged, loopSeconds);
+        for (int i = 0; i < band.N; i++) { cost += rowCost[i]; ent += rowEnt[i]; }
+        return (plan, cost, ent);
     }
 
     private static void Absorb(double[] pot, double[] scale, double gamma)
@@ -144,14 +147,75 @@ internal static class BandedSinkhornCpu
     {
         Parallel.For(0, band.N, i =>
         {
-            int lo = band.Lo[i], len = band.Hi[i] - lo, off = band.RowPtr[i];
-            double fi = f[i], si = band.S[i];
-            for (int k = 0; k < len; k++)
-            {
-                double d = si - band.T[lo + k];
-                K[off + k] = Math.Exp((fi + g[lo + k] - d * d) * invG);
-            }
+            int lo = band.Lo[i], len = band.Hi[i] - lo;
+            KernelRow(band.S[i], band.T.AsSpan(lo, len), f[i], g.AsSpan(lo, len), invG, K.AsSpan(band.RowPtr[i], len));
         });
+    }
+
+    /// <summary>k_j = exp((f_i + g_j − (s_i − t_j)²)/γ) over one band row, SIMD (Vector.Exp) with a scalar tail.</summary>
+    internal static void KernelRow(double si, ReadOnlySpan<double> t, double fi, ReadOnlySpan<double> g, double invG, Span<double> k)
+    {
+        int len = k.Length, j = 0;
+        if (Vector.IsHardwareAccelerated && len >= Vector<double>.Count)
+        {
+            int mv = len - len % Vector<double>.Count;
+            var tv = MemoryMarshal.Cast<double, Vector<double>>(t[..mv]);
+            var gv = MemoryMarshal.Cast<double, Vector<double>>(g[..mv]);
+            var kv = MemoryMarshal.Cast<double, Vector<double>>(k[..mv]);
+            Vector<double> vs = new(si), vf = new(fi), vi = new(invG);
+            for (int q = 0; q < kv.Length; q++)
+            {
+                var d = vs - tv[q];
+                kv[q] = Vector.Exp((vf + gv[q] - d * d) * vi);
+            }
+            j = mv;
+        }
+        for (; j < len; j++)
+        {
+            double d = si - t[j];
+            k[j] = Math.Exp((fi + g[j] - d * d) * invG);
+        }
+    }
+
+    /// <summary>
+    /// Plan entries p_j = exp(z_j), z_j = (f_i + g_j − c_j)/γ, c_j = (s_i − t_j)², of one band row, with the row's
+    /// cost Σ p_j c_j and entropy −Σ p_j z_j (p·z taken as 0 where p = 0: z = −∞ for a zero-mass column), SIMD.
+    /// </summary>
+    internal static (double Cost, double Entropy) PlanRow(double si, ReadOnlySpan<double> t, double fi, ReadOnlySpan<double> g, double invG, Span<double> p)
+    {
+        int len = p.Length, j = 0;
+        double c = 0, h = 0;
+        if (Vector.IsHardwareAccelerated && len >= Vector<double>.Count)
+        {
+            int mv = len - len % Vector<double>.Count;
+            var tv = MemoryMarshal.Cast<double, Vector<double>>(t[..mv]);
+            var gv = MemoryMarshal.Cast<double, Vector<double>>(g[..mv]);
+            var pv = MemoryMarshal.Cast<double, Vector<double>>(p[..mv]);
+            Vector<double> vs = new(si), vf = new(fi), vi = new(invG), vc = Vector<double>.Zero, vh = Vector<double>.Zero;
+            for (int q = 0; q < pv.Length; q++)
+            {
+                var d = vs - tv[q];
+                var cij = d * d;
+                var z = (vf + gv[q] - cij) * vi;
+                var e = Vector.Exp(z);
+                pv[q] = e;
+                var live = Vector.GreaterThan(e, Vector<double>.Zero);
+                vc += Vector.ConditionalSelect(live, e * cij, Vector<double>.Zero);
+                vh -= Vector.ConditionalSelect(live, e * z, Vector<double>.Zero);
+            }
+            c = Vector.Sum(vc);
+            h = Vector.Sum(vh);
+            j = mv;
+        }
+        for (; j < len; j++)
+        {
+            double d = si - t[j], cij = d * d;
+            double z = (fi + g[j] - cij) * invG;
+            double e = Math.Exp(z);
+            p[j] = e;
+            if (e > 0) { c += e * cij; h -= e * z; }
+        }
+        return (c, h);
     }
 
     private static void ExactRowStep(Band band, double[] f, double[] g, double[] logA, double invG, double gamma)

@@ -48,6 +48,11 @@ public sealed record BandedSinkhornResult(
     public double Objective(double gamma) => Cost - gamma * Entropy;
 }
 
-/// <summary>A banded solve in sorted order (internal to the solvers).</summary>
-internal sealed record BandSolution(double[] F, double[] G, double[] Values, double Cost, double Entropy,
-    int Iterations, double MarginalError, bool Converged, double IterationSeconds);
+/// <summary>
+/// A banded solve in sorted order (internal to the solvers). The accelerator returns the plan on the band
+/// (<see cref="Values"/>, with its cost and entropy); the managed backend returns only the potentials and its
+/// spent O(nnz) kernel array (<see cref="Scratch"/>), into which <see cref="BandedSinkhornCpu.Plan"/> writes the
+/// caller-order plan once, after the last refinement (Cost and Entropy are then NaN here).
+/// </summary>
+internal sealed record BandSolution(double[] F, double[] G, double[]? Values, double Cost, double Entropy,
+    int Iterations, double MarginalError, bool Converged, double IterationSeconds, double[]? Scratch = null);

@@ -30,6 +30,37 @@ public class SinkhornInvariantTests
     }
 
     [Test]
+    public void Banded_WideBand_PlanEqualsDensePlanEntryByEntry_InCallerOrder()
+    {
+        // The CSR plan is written row by row into caller order (columns ascending) straight from the potentials;
+        // with a band that covers every pair it must be the dense plan, entry by entry. Unsorted scores, odd sizes
+        // (SIMD tails), and a zero-mass row and column (f = −∞, g = −∞: their entries are 0, the entropy stays finite).
+        var s = Close.RandomUniform(203, 21);
+        var t = Close.RandomUniform(157, 22);
+        var a = Enumerable.Repeat(1.0 / 202, 203).ToArray(); a[17] = 0;
+        var b = Enumerable.Repeat(1.0 / 156, 157).ToArray(); b[40] = 0;
+        var o = Tight(0.01) with { ReturnPlan = true };
+        var dense = DenseSinkhorn.Solve(ComputeDevice.Cpu, DenseGeometry.FromPoints(s, t, 1), a, b, o);
+        var banded = BandedSinkhorn.Solve(ComputeDevice.Cpu, s, t, a, b, o, new BandOptions { BandEps = 1e-300 });
+        Assert.That(dense.Converged && banded.Converged, Is.True);
+        var p = banded.Plan;
+        Assert.That(p.Nnz, Is.EqualTo(203 * 157));
+        for (int i = 0; i < 203; i++)
+        {
+            Assert.That(p.RowPtr[i + 1] - p.RowPtr[i], Is.EqualTo(157), $"row {i} length");
+            for (int k = p.RowPtr[i]; k < p.RowPtr[i + 1]; k++)
+            {
+                int j = k - p.RowPtr[i];
+                Assert.That(p.ColIdx[k], Is.EqualTo(j), $"row {i}: columns ascending");
+                Close.Scalar(dense.Plan![i * 157 + j], p.Values[k], 1e-12, 1e-6, $"P[{i},{j}]");
+            }
+        }
+        Assert.That(p.Values.Skip(p.RowPtr[17]).Take(157).All(v => v == 0), Is.True, "zero-mass row");
+        Assert.That(double.IsFinite(banded.Entropy), Is.True);
+        Close.Scalar(dense.Entropy, banded.Entropy, 0, 1e-6, "entropy");
+    }
+
+    [Test]
     public void BandedGap_ShrinksAsEpsilonFalls()
     {
         // GLASS appendix A.5: the banded plan's cost gap to the dense plan is controlled by ε.
