@@ -70,7 +70,7 @@ public static class CandidateSinkhorn
         var aa = Marginals.Resolve(a, n, nameof(a));
         var bb = Marginals.Resolve(b, m, nameof(b));
         var sw = Stopwatch.StartNew();
-        var set = CandidateSet.Build(geometry, Math.Min(co.Neighbors, m), Math.Min(co.Neighbors, n));
+        var set = CandidateSet.Build(device, geometry, Math.Min(co.Neighbors, m), Math.Min(co.Neighbors, n));
         var f = DenseSinkhorn.WarmStart(null, aa, nameof(a));
         var g = DenseSinkhorn.WarmStart(null, bb, nameof(b));
         var (sparseIt, sparseErr) = set.Solve(aa, bb, options.Gamma, co.Stages, co.MaxIterations, options.Tol, f, g, null, null);
@@ -303,12 +303,27 @@ internal sealed class CandidateSet
 
     public long Entries => _col.Length;
 
-    /// <summary>k nearest columns of every row (kRow) and k nearest rows of every column (kCol), merged per row.</summary>
-    public static CandidateSet Build(DenseGeometry geom, int kRow, int kCol)
+    /// <summary>
+    /// k nearest columns of every row (kRow) and k nearest rows of every column (kCol), merged per row. On an ILGPU
+    /// accelerator the two O(n·m·d) searches of a point geometry run on the device (<see cref="PointPlanKernels"/>,
+    /// k ≤ 64); otherwise the managed streaming search.
+    /// </summary>
+    public static CandidateSet Build(ComputeDevice device, DenseGeometry geom, int kRow, int kCol)
     {
         int n = geom.N, m = geom.M;
-        var (rowIdx, rowCost) = Nearest(geom, kRow);
-        var (colIdx, colCost) = Nearest(geom.Transposed(), kCol);
+        int[] rowIdx, colIdx;
+        double[] rowCost, colCost;
+        if (device.IsAccelerated && geom is PointGeometry pg && Math.Max(kRow, kCol) <= PointPlanKernels.MaxK)
+        {
+            var kernels = device.GetKernels(acc => new PointPlanKernels(acc));
+            (rowIdx, rowCost) = kernels.Nearest(pg.X, pg.Y, pg.D, kRow);
+            (colIdx, colCost) = kernels.Nearest(pg.Y, pg.X, pg.D, kCol);
+        }
+        else
+        {
+            (rowIdx, rowCost) = Nearest(geom, kRow);
+            (colIdx, colCost) = Nearest(geom.Transposed(), kCol);
+        }
         // Per row: its own k plus every column that chose it; duplicates removed (same cost either way).
         var count = new int[n];
         for (int i = 0; i < n; i++) count[i] = kRow;
@@ -348,7 +363,7 @@ internal sealed class CandidateSet
     }
 
     /// <summary>The k smallest entries of every row of C (indices and costs, ascending), streaming one row at a time.</summary>
-    private static (int[] Idx, double[] Cost) Nearest(DenseGeometry geom, int k)
+    internal static (int[] Idx, double[] Cost) Nearest(DenseGeometry geom, int k)
     {
         int n = geom.N, m = geom.M;
         var idx = new int[(long)n * k];

@@ -115,7 +115,7 @@ public static class InductiveAligner
             r = c.Result; candIt = c.CandidateIterations; candSec = c.CandidateSeconds;
         }
         else r = DenseSinkhorn.Solve(device, geom, null, null, sopt);
-        var (matches, ti, tv, pe, pt) = RowsFromPotentials(geom, r.F, r.G, gamma, zy, d, targetY, targetDim, o.TopK);
+        var (matches, ti, tv, pe, pt) = ReadOut(device, geom, r.F, r.G, gamma, zy, d, targetY, targetDim, o.TopK);
         return new InductiveAlignment(n, m, matches, o.TopK, ti, tv, pe, pt, targetY is null ? 0 : targetDim, gamma, r.Iterations, r.Converged,
             r.MarginalError, sw.Elapsed.TotalSeconds, candIt, candSec);
     }
@@ -134,78 +134,34 @@ public static class InductiveAligner
         return c > 1e-300 ? c : 1.0;
     }
 
-    /// <summary>p_j = exp((fi + g_j − c_j)·invG), SIMD.</summary>
-    private static void ExpRow(ReadOnlySpan<double> c, double[] g, double fi, double invG, double[] p)
-    {
-        int m = c.Length, j = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated && m >= System.Numerics.Vector<double>.Count)
-        {
-            var cv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(c);
-            var gv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(g.AsSpan(0, m));
-            var pv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(p.AsSpan(0, m));
-            var vf = new System.Numerics.Vector<double>(fi);
-            var vi = new System.Numerics.Vector<double>(invG);
-            for (int q = 0; q < cv.Length; q++) pv[q] = System.Numerics.Vector.Exp((vf + gv[q] - cv[q]) * vi);
-            j = cv.Length * System.Numerics.Vector<double>.Count;
-        }
-        for (; j < m; j++) p[j] = Math.Exp((fi + g[j] - c[j]) * invG);
-    }
-
-    private static (int[], int[], double[], double[], double[]?) RowsFromPotentials(DenseGeometry geom, double[] f, double[] g, double gamma,
+    /// <summary>
+    /// Hard matches, top-k plan and the barycentric projections of g(Y) and of Y's target coordinates, by one
+    /// <see cref="PlanRows.Summarize"/> pass (on the device when there is one) over Z = [g(Y) | target].
+    /// </summary>
+    private static (int[], int[], double[], double[], double[]?) ReadOut(ComputeDevice device, DenseGeometry geom, double[] f, double[] g, double gamma,
         double[] zy, int d, double[]? target, int td, int k)
     {
-        int n = geom.N, m = geom.M;
+        int n = geom.N, m = geom.M, q = d + (target is null ? 0 : td);
+        var z = zy;
+        if (target is not null)
+        {
+            z = new double[(long)m * q];
+            for (int j = 0; j < m; j++)
+            {
+                Array.Copy(zy, (long)j * d, z, (long)j * q, d);
+                Array.Copy(target, (long)j * td, z, (long)j * q + d, td);
+            }
+        }
+        var rows = PlanRows.Summarize(device, geom, f, g, gamma, k, z, q);
         var matches = new int[n];
-        var ti = new int[(long)n * k];
-        var tv = new double[(long)n * k];
         var pe = new double[(long)n * d];
         var pt = target is null ? null : new double[(long)n * td];
-        double invG = 1 / gamma;
-        int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
-        Parallel.For(0, chunks, ch =>
+        for (int i = 0; i < n; i++)
         {
-            var scratch = new double[m];
-            var p = new double[m];
-            int i0 = (int)((long)n * ch / chunks), i1 = (int)((long)n * (ch + 1) / chunks);
-            var topI = new int[k];
-            var topV = new double[k];
-            for (int i = i0; i < i1; i++)
-            {
-                var row = geom.Row(i, scratch);
-                double sum = 0;
-                int arg = 0;
-                double best = double.NegativeInfinity;
-                int filled = 0;
-                ExpRow(row, g, f[i], invG, p);
-                for (int j = 0; j < m; j++)
-                {
-                    double v = p[j];
-                    sum += v;
-                    if (v > best) { best = v; arg = j; }
-                    // Insertion into the descending top-k (ties keep the lower index first).
-                    if (filled < k || v > topV[k - 1])
-                    {
-                        int pos = filled < k ? filled++ : k - 1;
-                        while (pos > 0 && topV[pos - 1] < v) { topV[pos] = topV[pos - 1]; topI[pos] = topI[pos - 1]; pos--; }
-                        topV[pos] = v; topI[pos] = j;
-                    }
-                }
-                matches[i] = arg;
-                Array.Copy(topI, 0, ti, (long)i * k, k);
-                Array.Copy(topV, 0, tv, (long)i * k, k);
-                double inv = sum > 0 ? 1 / sum : 0;
-                // Entries below 1e-16 of the row's largest are skipped: together < m·1e-16 of the row's mass.
-                double floor = best * 1e-16;
-                var e = pe.AsSpan((int)((long)i * d), d);
-                for (int j = 0; j < m; j++)
-                {
-                    if (p[j] <= floor) continue;
-                    double w = p[j] * inv;
-                    for (int c = 0; c < d; c++) e[c] += w * zy[(long)j * d + c];
-                    if (pt is not null) for (int c = 0; c < td; c++) pt[(long)i * td + c] += w * target![(long)j * td + c];
-                }
-            }
-        });
-        return (matches, ti, tv, pe, pt);
+            matches[i] = rows.Match(i);
+            Array.Copy(rows.Projection, (long)i * q, pe, (long)i * d, d);
+            if (pt is not null) Array.Copy(rows.Projection, (long)i * q + d, pt, (long)i * td, td);
+        }
+        return (matches, rows.TopKIndex, rows.TopKValue, pe, pt);
     }
 }

@@ -101,6 +101,27 @@ public class LearnedGwTests
     }
 
     [Test]
+    public void InductiveOnAnAccelerator_MatchesTheManagedPath()
+    {
+        // The whole accelerated chain: device k-nearest candidates, the sparse phase, warm-started dense sweeps on the
+        // device (float32 costs) and the device read-out of matches, top-k and projections (PlanRows).
+        var (model, x, y, _) = Trained.Value;
+        var o = new InductiveOptions { RelativeTol = 1e-5, TopK = 3, Neighbors = 8 };
+        var cpu = InductiveAligner.Align(ComputeDevice.Cpu, model, x, 40, y, 40, o);
+        var acc = InductiveAligner.Align(Glass.Tests.Support.Devices.Get("ilgpu-cpu"), model, x, 40, y, 40, o);
+        Assert.That(acc.Converged, Is.True);
+        Assert.That(acc.Matches, Is.EqualTo(cpu.Matches));
+        Assert.That(acc.TopKIndex, Is.EqualTo(cpu.TopKIndex));
+        double scale = cpu.TopKValue.Max();
+        for (int q = 0; q < cpu.TopKValue.Length; q++) Assert.That(acc.TopKValue[q], Is.EqualTo(cpu.TopKValue[q]).Within(1e-3 * scale), $"top-k value {q}");
+        for (int q = 0; q < cpu.ProjectionEmbedding.Length; q++)
+            Assert.That(acc.ProjectionEmbedding[q], Is.EqualTo(cpu.ProjectionEmbedding[q]).Within(1e-3), $"projection {q}");
+        Assert.That(acc.ProjectionTarget!.Length, Is.EqualTo(cpu.ProjectionTarget!.Length));
+        for (int q = 0; q < cpu.ProjectionTarget.Length; q++)
+            Assert.That(acc.ProjectionTarget[q], Is.EqualTo(cpu.ProjectionTarget[q]).Within(1e-3), $"target projection {q}");
+    }
+
+    [Test]
     public void SaveLoadGivesIdenticalAlignments()
     {
         var (model, x, y, _) = Trained.Value;
