@@ -13,7 +13,7 @@ internal struct DenseParams
 
 /// <summary>
 /// ILGPU kernels of the dense log-domain Sinkhorn: one thread group per row (or column) computes an
-/// exact two-pass log-sum-exp with a shared-memory tree reduction and updates that potential.
+/// exact log-sum-exp (one pass per thread with a running max, then shared-memory tree reductions) and updates that potential.
 /// Costs are float32 (stored, or computed on the fly from points); potentials and sums are double,
 /// because P_ij = exp((f_i + g_j − C_ij)/γ) amplifies potential errors by 1/γ.
 /// Loaded once per accelerator (<see cref="Device.ComputeDevice.GetKernels{T}"/>).
@@ -88,15 +88,17 @@ internal sealed class DenseSinkhornKernels
         var sh = SharedMemory.Allocate<double>(MaxGroup);
         int r = Grid.IdxX, t = Group.IdxX;
         double fr = own[r];
-        double mx = double.NegativeInfinity;
+        // One pass, online log-sum-exp: each thread keeps its running max and the sum of exp(v − max), rescaling the
+        // sum when the max grows, so every cost entry is evaluated (or read) once, not twice.
+        double tmx = double.NegativeInfinity, ts = 0;
         for (int c = t; c < p.M; c += Group.DimX)
-            mx = XMath.Max(mx, (fr + other[c] - Cost(cost, px, py, r, c, p.M, p.D, p.Mode)) * p.InvGamma);
-        mx = ReduceMax(mx, sh);
-        double s = 0;
-        if (mx > double.NegativeInfinity)
-            for (int c = t; c < p.M; c += Group.DimX)
-                s += XMath.Exp((fr + other[c] - Cost(cost, px, py, r, c, p.M, p.D, p.Mode)) * p.InvGamma - mx);
-        s = ReduceSum(s, sh);
+        {
+            double v = (fr + other[c] - Cost(cost, px, py, r, c, p.M, p.D, p.Mode)) * p.InvGamma;
+            if (v > tmx) { ts = ts * XMath.Exp(tmx - v) + 1; tmx = v; }
+            else if (v > double.NegativeInfinity) ts += XMath.Exp(v - tmx);
+        }
+        double mx = ReduceMax(tmx, sh);
+        double s = ReduceSum(tmx > double.NegativeInfinity ? ts * XMath.Exp(tmx - mx) : 0, sh);
         if (t == 0)
         {
             double lw = logW[r];
