@@ -166,13 +166,13 @@ public static class CandidateSinkhorn
             {
                 var acc = partial[k];
                 Array.Clear(acc);
-                var scratch = new double[m];
+                var rowReader = new RowReader(geom);
                 var p = new double[m];
                 int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
                 for (int i = i0; i < i1; i++)
                 {
                     if (a[i] == 0) { f[i] = double.NegativeInfinity; continue; }
-                    var row = geom.Row(i, scratch);
+                    var row = rowReader.Row(i);
                     double s = DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
                     if (s > 1e-280 && s < 1e280)
                     {
@@ -253,15 +253,13 @@ public static class CandidateSinkhorn
         Parallel.For(0, blocks, k =>
         {
             var acc = partial[k] = new double[m];
-            var scratch = new double[m];
-            var p = new double[m];
+            var rowReader = new RowReader(geom);
             int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
             for (int i = i0; i < i1; i++)
             {
                 if (double.IsNegativeInfinity(f[i])) { logRow[i] = double.NegativeInfinity; continue; }
-                var row = geom.Row(i, scratch);
-                double s = DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
-                DenseSinkhornCpu.AddScaled(p, 1.0, acc);
+                var row = rowReader.Row(i);
+                double s = DenseSinkhornCpu.ExpAccumulate(row, g, f[i], invG, acc);
                 logRow[i] = s > 1e-280 && s < 1e280 ? Math.Log(s) : DenseSinkhornCpu.ExactLogSum(row, g, f[i], invG);
             }
         });
@@ -371,13 +369,13 @@ internal sealed class CandidateSet
         int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
         Parallel.For(0, chunks, ch =>
         {
-            var scratch = new double[m];
+            var rowReader = new RowReader(geom);
             var hv = new double[k];
             var hi = new int[k];
             int i0 = (int)((long)n * ch / chunks), i1 = (int)((long)n * (ch + 1) / chunks);
             for (int i = i0; i < i1; i++)
             {
-                var row = geom.Row(i, scratch);
+                var row = rowReader.Row(i);
                 // Max-heap of the k smallest seen so far.
                 for (int j = 0; j < k; j++) { hv[j] = row[j]; hi[j] = j; SiftUp(hv, hi, j); }
                 double top = hv[0];

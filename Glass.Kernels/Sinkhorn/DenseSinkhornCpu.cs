@@ -78,12 +78,12 @@ internal static class DenseSinkhornCpu
         {
             var acc = partial[k];
             Array.Clear(acc);
-            var scratch = new double[m];
+            var rowReader = new RowReader(geom);
             int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
             for (int i = i0; i < i1; i++)
             {
                 if (double.IsNegativeInfinity(f[i])) continue;
-                ExpAccumulate(geom.Row(i, scratch), g, f[i], invG, acc);
+                ExpAccumulate(rowReader.Row(i), g, f[i], invG, acc);
             }
         });
         var bad = new List<int>();
@@ -106,12 +106,12 @@ internal static class DenseSinkhornCpu
         int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
         Parallel.For(0, chunks, k =>
         {
-            var scratch = new double[m];
+            var rowReader = new RowReader(geom);
             int i0 = (int)((long)n * k / chunks), i1 = (int)((long)n * (k + 1) / chunks);
             for (int i = i0; i < i1; i++)
             {
                 if (double.IsNegativeInfinity(f[i])) { logRow[i] = double.NegativeInfinity; continue; }
-                var row = geom.Row(i, scratch);
+                var row = rowReader.Row(i);
                 double s = ExpSum(row, g, f[i], invG);
                 logRow[i] = s > SafeLo && s < SafeHi ? Math.Log(s) : ExactLogSum(row, g, f[i], invG);
             }
@@ -139,10 +139,11 @@ internal static class DenseSinkhornCpu
         return s;
     }
 
-    /// <summary>acc_j += exp((fi + g_j − c_j)·invG), SIMD.</summary>
-    internal static void ExpAccumulate(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG, Span<double> acc)
+    /// <summary>acc_j += exp((fi + g_j − c_j)·invG); returns Σ_j of those terms (summed as <see cref="ExpRowSum"/> does). SIMD.</summary>
+    internal static double ExpAccumulate(ReadOnlySpan<double> c, ReadOnlySpan<double> g, double fi, double invG, Span<double> acc)
     {
         int m = c.Length, j = 0;
+        double s = 0;
         if (Vector.IsHardwareAccelerated && m >= Vector<double>.Count)
         {
             var vf = new Vector<double>(fi);
@@ -150,11 +151,18 @@ internal static class DenseSinkhornCpu
             var cv = MemoryMarshal.Cast<double, Vector<double>>(c);
             var gv = MemoryMarshal.Cast<double, Vector<double>>(g[..m]);
             var av = MemoryMarshal.Cast<double, Vector<double>>(acc[..m]);
+            var sv = Vector<double>.Zero;
             for (int k = 0; k < cv.Length; k++)
-                av[k] += Vector.Exp((vf + gv[k] - cv[k]) * vi);
+            {
+                var e = Vector.Exp((vf + gv[k] - cv[k]) * vi);
+                av[k] += e;
+                sv += e;
+            }
+            s = Vector.Sum(sv);
             j = cv.Length * Vector<double>.Count;
         }
-        for (; j < m; j++) acc[j] += Math.Exp((fi + g[j] - c[j]) * invG);
+        for (; j < m; j++) { double e = Math.Exp((fi + g[j] - c[j]) * invG); acc[j] += e; s += e; }
+        return s;
     }
 
     /// <summary>p_j = exp((fi + g_j − c_j)·invG); returns Σ_j p_j. SIMD.</summary>
@@ -229,14 +237,14 @@ internal static class DenseSinkhornCpu
         int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
         Parallel.For(0, chunks, k =>
         {
-            var scratch = new double[m];
+            var rowReader = new RowReader(geom);
             int i0 = (int)((long)n * k / chunks), i1 = (int)((long)n * (k + 1) / chunks);
             int vw = Vector<double>.Count, mv = Vector.IsHardwareAccelerated ? m - m % vw : 0;
             var gv = MemoryMarshal.Cast<double, Vector<double>>(g.AsSpan(0, mv));
             var vi = new Vector<double>(invG);
             for (int i = i0; i < i1; i++)
             {
-                var row = geom.Row(i, scratch);
+                var row = rowReader.Row(i);
                 double c = 0, h = 0;
                 if (double.IsNegativeInfinity(f[i]))
                 {

@@ -76,14 +76,14 @@ public static class PlanRows
         int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
         Parallel.For(0, chunks, ch =>
         {
-            var scratch = new double[m];
+            var rowReader = new RowReader(geom);
             var p = new double[m];
             int i0 = (int)((long)n * ch / chunks), i1 = (int)((long)n * (ch + 1) / chunks);
             var topI = new int[k];
             var topV = new double[k];
             for (int i = i0; i < i1; i++)
             {
-                var row = geom.Row(i, scratch);
+                var row = rowReader.Row(i);
                 DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
                 double sum = 0, best = double.NegativeInfinity;
                 int filled = 0;
