@@ -166,7 +166,7 @@ public static class CandidateSinkhorn
             {
                 var acc = partial[k];
                 Array.Clear(acc);
-                var rowReader = new RowReader(geom);
+                using var rowReader = new RowReader(geom);
                 var p = new double[m];
                 int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
                 for (int i = i0; i < i1; i++)
@@ -253,7 +253,7 @@ public static class CandidateSinkhorn
         Parallel.For(0, blocks, k =>
         {
             var acc = partial[k] = new double[m];
-            var rowReader = new RowReader(geom);
+            using var rowReader = new RowReader(geom);
             int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
             for (int i = i0; i < i1; i++)
             {
@@ -369,7 +369,7 @@ internal sealed class CandidateSet
         int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
         Parallel.For(0, chunks, ch =>
         {
-            var rowReader = new RowReader(geom);
+            using var rowReader = new RowReader(geom);
             var hv = new double[k];
             var hi = new int[k];
             int i0 = (int)((long)n * ch / chunks), i1 = (int)((long)n * (ch + 1) / chunks);

@@ -212,24 +212,27 @@ internal sealed class PointGeometry : DenseGeometry
 
 /// <summary>
 /// Sequential row access for one thread's range of rows: rows are computed <see cref="DenseGeometry.RowBlock"/> at a
-/// time (<see cref="DenseGeometry.Rows"/>) and served from that block; a stored cost matrix is served as views.
+/// time (<see cref="DenseGeometry.Rows"/>) and served from that block; a stored cost matrix is served as views. The
+/// block is rented from the shared array pool (a pass over a large cloud would otherwise leave one large array per
+/// worker behind every time): dispose the reader when the range is done.
 /// </summary>
-internal sealed class RowReader
+internal sealed class RowReader : IDisposable
 {
     private readonly DenseGeometry _geom;
-    private readonly double[] _block;
+    private double[]? _block;
     private int _first = -1, _count;
 
     public RowReader(DenseGeometry geom)
     {
         _geom = geom;
-        _block = geom is CostMatrixGeometry ? [] : new double[(long)DenseGeometry.RowBlock * geom.M];
+        if (geom is not CostMatrixGeometry) _block = System.Buffers.ArrayPool<double>.Shared.Rent(DenseGeometry.RowBlock * geom.M);
     }
 
     /// <summary>Row i of C (valid until the next call that leaves the current block).</summary>
     public ReadOnlySpan<double> Row(int i)
     {
         if (_geom is CostMatrixGeometry cm) return cm.Row(i, default);
+        ObjectDisposedException.ThrowIf(_block is null, this);
         if (i < _first || i >= _first + _count)
         {
             _count = Math.Min(DenseGeometry.RowBlock, _geom.N - i);
@@ -237,5 +240,12 @@ internal sealed class RowReader
             _first = i;
         }
         return _block.AsSpan((i - _first) * _geom.M, _geom.M);
+    }
+
+    /// <summary>Returns the block to the pool.</summary>
+    public void Dispose()
+    {
+        if (_block is not null) System.Buffers.ArrayPool<double>.Shared.Return(_block);
+        _block = null;
     }
 }

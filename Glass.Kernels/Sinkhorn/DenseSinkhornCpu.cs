@@ -78,7 +78,7 @@ internal static class DenseSinkhornCpu
         {
             var acc = partial[k];
             Array.Clear(acc);
-            var rowReader = new RowReader(geom);
+            using var rowReader = new RowReader(geom);
             int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
             for (int i = i0; i < i1; i++)
             {
@@ -106,7 +106,7 @@ internal static class DenseSinkhornCpu
         int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
         Parallel.For(0, chunks, k =>
         {
-            var rowReader = new RowReader(geom);
+            using var rowReader = new RowReader(geom);
             int i0 = (int)((long)n * k / chunks), i1 = (int)((long)n * (k + 1) / chunks);
             for (int i = i0; i < i1; i++)
             {
@@ -237,7 +237,7 @@ internal static class DenseSinkhornCpu
         int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
         Parallel.For(0, chunks, k =>
         {
-            var rowReader = new RowReader(geom);
+            using var rowReader = new RowReader(geom);
             int i0 = (int)((long)n * k / chunks), i1 = (int)((long)n * (k + 1) / chunks);
             int vw = Vector<double>.Count, mv = Vector.IsHardwareAccelerated ? m - m % vw : 0;
             var gv = MemoryMarshal.Cast<double, Vector<double>>(g.AsSpan(0, mv));

@@ -76,7 +76,7 @@ public static class PlanRows
         int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
         Parallel.For(0, chunks, ch =>
         {
-            var rowReader = new RowReader(geom);
+            using var rowReader = new RowReader(geom);
             var p = new double[m];
             int i0 = (int)((long)n * ch / chunks), i1 = (int)((long)n * (ch + 1) / chunks);
             var topI = new int[k];

@@ -147,7 +147,7 @@ public class DenseGeometryRowTests
         var x = Close.RandomNormal(n * d, 31);
         var y = Close.RandomNormal(m * d, 32, 2.0);
         var geom = DenseGeometry.FromPoints(x, y, d);
-        var reader = new RowReader(geom);
+        using var reader = new RowReader(geom);
         var scratch = new double[m];
         for (int i = 0; i < n; i++)
         {
