@@ -40,9 +40,10 @@ public sealed record InductiveOptions
 /// <param name="Seconds">Wall time (solve and post-processing, excluding the embeddings).</param>
 /// <param name="CandidateIterations">Iterations of the sparse warm start on nearest-neighbour candidates (0 if off).</param>
 /// <param name="CandidateSeconds">Wall time of the candidate search and the sparse warm start.</param>
+/// <param name="ReadOutSeconds">Wall time of the read-out from the potentials (matches, top-k, projections: <see cref="PlanRows"/>).</param>
 public sealed record InductiveAlignment(int N, int M, int[] Matches, int TopK, int[] TopKIndex, double[] TopKValue,
     double[] ProjectionEmbedding, double[]? ProjectionTarget, int TargetDim, double Gamma, int Iterations, bool Converged,
-    double MarginalError, double Seconds, int CandidateIterations = 0, double CandidateSeconds = 0);
+    double MarginalError, double Seconds, int CandidateIterations = 0, double CandidateSeconds = 0, double ReadOutSeconds = 0);
 
 /// <summary>
 /// Inductive inference of learned GW (paper §3: "we simply need to solve an entropic OT problem on the
@@ -115,9 +116,11 @@ public static class InductiveAligner
             r = c.Result; candIt = c.CandidateIterations; candSec = c.CandidateSeconds;
         }
         else r = DenseSinkhorn.Solve(device, geom, null, null, sopt);
+        double t0 = sw.Elapsed.TotalSeconds;
         var (matches, ti, tv, pe, pt) = ReadOut(device, geom, r.F, r.G, gamma, zy, d, targetY, targetDim, o.TopK);
+        double readOut = sw.Elapsed.TotalSeconds - t0;
         return new InductiveAlignment(n, m, matches, o.TopK, ti, tv, pe, pt, targetY is null ? 0 : targetDim, gamma, r.Iterations, r.Converged,
-            r.MarginalError, sw.Elapsed.TotalSeconds, candIt, candSec);
+            r.MarginalError, sw.Elapsed.TotalSeconds, candIt, candSec, readOut);
     }
 
     /// <summary>mean_ij ‖x_i − y_j‖² in O((n + m)d): mean‖x‖² + mean‖y‖² − 2⟨x̄, ȳ⟩.</summary>

@@ -153,13 +153,13 @@ internal static class GwBenchCommands
                             ["train_loss"] = bench.FinalLoss, ["seconds"] = r.Seconds,
                             ["peak_bytes"] = r.PeakBytes, ["allocated_bytes"] = r.AllocatedBytes, ["nxn_bytes"] = 8L * nn * nn,
                             ["accuracy"] = r.ClassAccuracy, ["exact_accuracy"] = r.Accuracy, ["iterations"] = r.Iterations, ["converged"] = r.Converged,
-                            ["candidate_iterations"] = r.CandidateIterations, ["candidate_seconds"] = r.CandidateSeconds,
+                            ["candidate_iterations"] = r.CandidateIterations, ["candidate_seconds"] = r.CandidateSeconds, ["readout_seconds"] = r.ReadOutSeconds,
                         }));
                     }
                     else
                     {
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"inductive learned GW ({mapName}), N = {nn} per side, d = {d}, {dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, class accuracy {r.ClassAccuracy:F4}, exact-partner accuracy {r.Accuracy:F4}, {r.Iterations} exact O(N²) passes after {r.CandidateIterations} sparse iterations ({r.CandidateSeconds:F2} s); training {bench.TrainSeconds:F1} s on {nt} samples ({steps} steps, init {(egwInit ? "egw" : "none")})"));
+                            $"inductive learned GW ({mapName}), N = {nn} per side, d = {d}, {dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, class accuracy {r.ClassAccuracy:F4}, exact-partner accuracy {r.Accuracy:F4}, {r.Iterations} exact O(N²) passes after {r.CandidateIterations} sparse iterations ({r.CandidateSeconds:F2} s), read-out {r.ReadOutSeconds:F2} s; training {bench.TrainSeconds:F1} s on {nt} samples ({steps} steps, init {(egwInit ? "egw" : "none")})"));
                     }
                 }
                 if (runBaseline)

@@ -13,8 +13,11 @@ namespace Glass.Runner.Commands;
 /// <param name="Iterations">Sinkhorn iterations (learned) or outer GW iterations (baseline).</param>
 /// <param name="Converged">The solver's convergence flag.</param>
 /// <param name="DistanceSeconds">Baseline only: time to build D_X and D_Y (not in <paramref name="Seconds"/>, as in the paper).</param>
+/// <param name="CandidateIterations">Learned only: sparse iterations of the candidate warm start.</param>
+/// <param name="CandidateSeconds">Learned only: time of the candidate search and warm start (part of <paramref name="Seconds"/>).</param>
+/// <param name="ReadOutSeconds">Learned only: time of the read-out from the potentials (part of <paramref name="Seconds"/>).</param>
 internal sealed record InductiveBenchResult(double Seconds, long PeakBytes, long AllocatedBytes, double Accuracy, double ClassAccuracy,
-    int Iterations, bool Converged, double DistanceSeconds = 0, int CandidateIterations = 0, double CandidateSeconds = 0);
+    int Iterations, bool Converged, double DistanceSeconds = 0, int CandidateIterations = 0, double CandidateSeconds = 0, double ReadOutSeconds = 0);
 
 /// <summary>
 /// The training recipe of <c>glass bench inductive</c> (docs/reproduction.md, "Inductive alignment (paper Fig. 2)").
@@ -166,7 +169,7 @@ internal sealed class InductiveBenchmarkModel(IsometricMixture mix, GwModel mode
         var (secs, peak, alloc) = InductiveBenchmark.Measure(() => al = InductiveAligner.Align(dev, model, test.X, n, test.Y, n, new InductiveOptions { TopK = 1 }));
         var (exact, cls) = InductiveBenchmark.Score(al!.Matches, test.Labels);
         return new InductiveBenchResult(secs, peak, alloc, exact, cls, al.Iterations, al.Converged,
-            CandidateIterations: al.CandidateIterations, CandidateSeconds: al.CandidateSeconds);
+            CandidateIterations: al.CandidateIterations, CandidateSeconds: al.CandidateSeconds, ReadOutSeconds: al.ReadOutSeconds);
     }
 }
 

@@ -361,7 +361,7 @@ public class GwRunTests
         Assert.That(lines, Has.Length.EqualTo(2), "one line per size");
         Assert.That(lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("n").GetInt32()), Is.EqualTo(new[] { 40, 60 }));
         var d = JsonDocument.Parse(lines[1]).RootElement;
-        foreach (var k in new[] { "seconds", "peak_bytes", "accuracy", "exact_accuracy", "allocated_bytes", "n", "train_seconds", "candidate_iterations" })
+        foreach (var k in new[] { "seconds", "peak_bytes", "accuracy", "exact_accuracy", "allocated_bytes", "n", "train_seconds", "candidate_iterations", "readout_seconds" })
             Assert.That(d.TryGetProperty(k, out _), Is.True, k);
         // accuracy is the class accuracy (the paper's measure); an exact match is also a class match.
         Assert.That(d.GetProperty("accuracy").GetDouble(), Is.InRange(0.0, 1.0));
