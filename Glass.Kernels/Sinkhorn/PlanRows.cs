@@ -113,7 +113,7 @@ public static class PlanRows
                     if (p[j] <= floor) continue;
                     double w = p[j] * inv;
                     var zj = z!.AsSpan((int)((long)j * q), q);
-                    for (int c = 0; c < q; c++) e[c] += w * zj[c];
+                    DenseSinkhornCpu.AddScaled(zj, w, e);
                 }
             }
         });
