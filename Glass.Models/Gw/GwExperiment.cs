@@ -52,6 +52,9 @@ public sealed class GwExperiment : IExperiment, IExperimentReport
         _restarts.Validate(options.Steps);
         LearnedGwRestarts.CheckSize(n, m, _restarts.Restarts);
         _device = device ?? ComputeDevice.Cpu;
+        // GwInit.Solver: the GW solution's pseudo-pairs join the options (deterministic: a resumed run computes the same ones).
+        options = GwAligner.Prepare(x, n, dX, y, m, dY, options, out var solution);
+        Solution = solution;
         _options = options;
         // With restarts this trainer only validates the data and options (and is the state of a step-0 checkpoint); the selection replaces it.
         _trainer = new LearnedGwTrainer(x, n, dX, y, m, dY, options, _device);
@@ -84,6 +87,9 @@ public sealed class GwExperiment : IExperiment, IExperimentReport
     public IReadOnlyList<string> MetricColumns => Columns;
     /// <summary>The model being trained (the selected restart's once the selection has run).</summary>
     public GwModel Model => _trainer.Model;
+
+    /// <summary>The GW solver stage (<see cref="GwInit.Solver"/>), or null with <see cref="GwInit.None"/>.</summary>
+    public GwSolution? Solution { get; }
 
     /// <summary>The selection (null before it has run, and always with one restart).</summary>
     public LearnedGwRestartResult? Selection => _selection;

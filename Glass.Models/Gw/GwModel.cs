@@ -21,6 +21,20 @@ public sealed record GwNormalization(int Dim, bool L2NormalizeRows, double[]? Me
         ArgumentNullException.ThrowIfNull(pre);
         Distances.CheckPoints(x, n, d, name);
         var z = pre.L2NormalizeRows ? L2(x, n, d, name) : x;
+        if (!pre.Standardize && pre.CenterScale)
+        {
+            var mu = new double[d];
+            for (int i = 0; i < n; i++) for (int k = 0; k < d; k++) mu[k] += z[i * d + k];
+            for (int k = 0; k < d; k++) mu[k] /= n;
+            double ss = 0;
+            for (int i = 0; i < n; i++) for (int k = 0; k < d; k++) { double e = z[i * d + k] - mu[k]; ss += e * e; }
+            double scale = Math.Sqrt(ss / n);
+            if (!(scale > 1e-300))
+                throw new ArgumentException($"{name}: every row is the same point; it cannot be scaled (expected at least two distinct rows).");
+            var sd = new double[d];
+            Array.Fill(sd, scale);
+            return new GwNormalization(d, pre.L2NormalizeRows, mu, sd);
+        }
         if (!pre.Standardize) return new GwNormalization(d, pre.L2NormalizeRows, null, null);
         var mean = new double[d];
         var std = new double[d];

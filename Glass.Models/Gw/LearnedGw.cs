@@ -31,7 +31,9 @@ public sealed record LearnedGwResult(GwModel Model, IReadOnlyList<LearnedGwProgr
 /// non-metric structures"; shared/papers/003): train MLP embeddings f_θ, g_φ so that the entropic OT plan
 /// Π(θ, φ) of the cost c(f(X), g(Y)) minimises the GW loss (Eq. 4) or the rank loss (Eq. 6), with ε annealing,
 /// optional spectral regularisation (Eq. 5), known pairs and a fused feature term. The inner OT is
-/// <see cref="SinkhornOp.DensePlan"/> with implicit differentiation.
+/// <see cref="SinkhornOp.DensePlan"/> with implicit differentiation. With <see cref="LearnedGwOptions.Init"/> =
+/// <see cref="GwInit.Solver"/> (the default) GW is solved first and its matches become pseudo-pairs of the training
+/// (<see cref="GwAligner"/>, which also returns the solved plan); <see cref="GwInit.None"/> trains from random MLPs only.
 /// </summary>
 public static class LearnedGw
 {
@@ -49,10 +51,11 @@ public static class LearnedGw
     public static LearnedGwResult Train(double[] x, int n, int dX, double[] y, int m, int dY, LearnedGwOptions options,
         ComputeDevice? device = null, Action<LearnedGwProgress>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var sw = Stopwatch.StartNew();
-        var trainer = new LearnedGwTrainer(x, n, dX, y, m, dY, options, device);
+        var trainer = new LearnedGwTrainer(x, n, dX, y, m, dY, GwAligner.Prepare(x, n, dX, y, m, dY, options, out _), device);
         var history = new List<LearnedGwProgress>();
-        while (trainer.CompletedSteps < options.Steps)
+        while (trainer.CompletedSteps < trainer.Options.Steps)
         {
             var p = trainer.Step() with { Seconds = sw.Elapsed.TotalSeconds };
             history.Add(p);
@@ -72,12 +75,21 @@ public sealed class LearnedGwTrainer
     private readonly ComputeDevice _device;
     private readonly double[] _zx, _zy, _dx, _dy;
     private readonly double[]? _fused;
+    private readonly List<int>[]? _partnerOf;
     private readonly int _n, _m, _dX, _dY;
     private readonly Optimizer _opt;
     private readonly Stopwatch _clock = new();
 
-    /// <summary>Prepares normalisation, D_X, D_Y and the model.</summary>
+    /// <summary>Prepares normalisation, D_X, D_Y and the model (the options' <see cref="LearnedGwOptions.Init"/> is not
+    /// applied here: the trainer runs the training loop; <see cref="GwAligner.Trainer"/> builds one on a GW solution).</summary>
     public LearnedGwTrainer(double[] x, int n, int dX, double[] y, int m, int dY, LearnedGwOptions options, ComputeDevice? device = null)
+        : this(x, n, dX, y, m, dY, options, device, null, null)
+    {
+    }
+
+    /// <summary>As the public constructor, with D_X, D_Y already computed by the caller from the same normalisation and distance options.</summary>
+    internal LearnedGwTrainer(double[] x, int n, int dX, double[] y, int m, int dY, LearnedGwOptions options, ComputeDevice? device,
+        double[]? distanceX, double[]? distanceY)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -87,14 +99,12 @@ public sealed class LearnedGwTrainer
         _n = n; _m = m; _dX = dX; _dY = dY;
         Distances.CheckPoints(x, n, dX, "x");
         Distances.CheckPoints(y, m, dY, "y");
-        if (options.BatchSize > 0 && (options.BatchSize > n || options.BatchSize > m))
-            throw new ArgumentException($"BatchSize = {options.BatchSize}; expected ≤ min(n, m) = {Math.Min(n, m)} (or 0 for full batch).", nameof(options));
         var normX = GwNormalization.Fit(x, n, dX, options.PreprocessX, "x");
         var normY = GwNormalization.Fit(y, m, dY, options.PreprocessY, "y");
         _zx = normX.Apply(x, n, dX, "x");
         _zy = normY.Apply(y, m, dY, "y");
-        _dx = Distances.Compute(_zx, n, dX, options.DistancesX, "x").Values;
-        _dy = Distances.Compute(_zy, m, dY, options.DistancesY, "y").Values;
+        _dx = distanceX ?? Distances.Compute(_zx, n, dX, options.DistancesX, "x").Values;
+        _dy = distanceY ?? Distances.Compute(_zy, m, dY, options.DistancesY, "y").Values;
         if (options.FusedWeight > 0)
         {
             var fx = options.FusedFeaturesX!; var fy = options.FusedFeaturesY!;
@@ -110,8 +120,16 @@ public sealed class LearnedGwTrainer
             if (mx > 0) for (int k = 0; k < _fused.Length; k++) _fused[k] /= mx;
         }
         if (options.KnownPairs is { } kp)
+        {
             foreach (var (i, j) in kp)
                 if (i < 0 || i >= n || j < 0 || j >= m) throw new ArgumentException($"KnownPairs: ({i}, {j}) outside [0, {n}) × [0, {m}).", nameof(options));
+            if (options.PairedBatches && options.SupervisedWeight > 0)
+            {
+                _partnerOf = new List<int>[n];
+                for (int i = 0; i < n; i++) _partnerOf[i] = new List<int>(1);
+                foreach (var (i, j) in kp) _partnerOf[i].Add(j);
+            }
+        }
         Model = GwModel.Create(options, normX, normY);
         _opt = Optimizer.Adam(Model.Parameters.ToList(), new OptimizerOptions { LearningRate = options.LearningRate, ClipNorm = options.ClipNorm });
     }
@@ -139,7 +157,8 @@ public sealed class LearnedGwTrainer
     internal string Fingerprint => string.Create(CultureInfo.InvariantCulture,
         $"n{_n}m{_m}dx{_dX}dy{_dY}L{(int)_o.Loss}C{(int)_o.Cost}D{_o.Depth}H{_o.Hidden}E{_o.EmbedDim}A{(int)_o.Activation}B{_o.BatchSize}S{_o.Seed}T{_o.Steps}")
         + (_o.SupervisedWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $"K{_o.KnownPairs?.Count ?? 0}W{_o.SupervisedWeight:R}") : "")
-        + (_o.FusedWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $"F{_o.FusedWeight:R}") : "");
+        + (_o.FusedWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $"F{_o.FusedWeight:R}") : "")
+        + (_partnerOf is not null ? "P" : "");
 
     /// <summary>One optimisation step on a batch (or the full data).</summary>
     public LearnedGwProgress Step()
@@ -147,7 +166,7 @@ public sealed class LearnedGwTrainer
         _clock.Start();
         int t = CompletedSteps;
         var rng = new Random(StepSeed(_o.Seed, t));
-        int[] ix = Batch(rng, _n), iy = Batch(rng, _m);
+        int[] ix = Batch(rng, _n), iy = _partnerOf is null ? Batch(rng, _m) : PairedBatch(rng, ix);
         int bn = ix.Length, bm = iy.Length;
         var dx = Sub(_dx, _n, ix);
         var dy = Sub(_dy, _m, iy);
@@ -255,6 +274,24 @@ public sealed class LearnedGwTrainer
         var idx = Enumerable.Range(0, n).ToArray();
         for (int k = 0; k < _o.BatchSize; k++) { int r = k + rng.Next(n - k); (idx[k], idx[r]) = (idx[r], idx[k]); }
         var b = idx[.._o.BatchSize];
+        Array.Sort(b);
+        return b;
+    }
+
+    /// <summary>
+    /// Y rows of a paired batch (<see cref="LearnedGwOptions.PairedBatches"/>): the known partners of the X batch first
+    /// (each once), then rows drawn uniformly from the rest up to the batch size; sorted.
+    /// </summary>
+    private int[] PairedBatch(Random rng, int[] ix)
+    {
+        int size = _o.BatchSize == 0 ? _m : Math.Min(_o.BatchSize, _m);
+        if (size >= _m) return Enumerable.Range(0, _m).ToArray();
+        var chosen = new HashSet<int>();
+        foreach (int i in ix)
+            foreach (int j in _partnerOf![i])
+                if (chosen.Count < size) chosen.Add(j);
+        while (chosen.Count < size) chosen.Add(rng.Next(_m));
+        var b = chosen.ToArray();
         Array.Sort(b);
         return b;
     }

@@ -33,13 +33,31 @@ public enum GwLossKind
     Rank,
 }
 
+/// <summary>How learned GW starts (<see cref="LearnedGwOptions.Init"/>).</summary>
+public enum GwInit
+{
+    /// <summary>
+    /// Solve GW first (<see cref="GwAligner"/>: exact conditional gradient from several starts, the lowest GW loss wins) and
+    /// train f, g with the solution's matches as pseudo-pairs: robust, the default.
+    /// </summary>
+    Solver,
+    /// <summary>The paper's training from randomly initialised MLPs only (no solver; restarts are the remedy for bad minima).</summary>
+    None,
+}
+
 /// <summary>Per-domain preprocessing applied before the MLP (statistics are stored in the model).</summary>
 public sealed record GwPreprocessing
 {
     /// <summary>Divide each row by its L2 norm (SCOT's SNARE-seq preprocessing); a zero row is an error.</summary>
     public bool L2NormalizeRows { get; init; }
-    /// <summary>Standardise each column to zero mean and unit variance with the training statistics; a constant column is an error.</summary>
-    public bool Standardize { get; init; } = true;
+    /// <summary>Standardise each column to zero mean and unit variance with the training statistics; a constant column is an
+    /// error. Off by default: it changes the distances differently per column, so an isometric pair stops being isometric.</summary>
+    public bool Standardize { get; init; }
+    /// <summary>
+    /// Centre the columns and divide every value by one scale s = sqrt(mean_i ‖x_i − x̄‖²) (a similarity transform: distances
+    /// keep their ratios, so an isometric pair stays isometric). The default; ignored when <see cref="Standardize"/> is set.
+    /// </summary>
+    public bool CenterScale { get; init; } = true;
 }
 
 /// <summary>
@@ -49,6 +67,11 @@ public sealed record GwPreprocessing
 /// </summary>
 public sealed record LearnedGwOptions
 {
+    /// <summary>How training starts: <see cref="GwInit.Solver"/> (solve GW, then learn f, g from the solution; the default) or
+    /// <see cref="GwInit.None"/> (the paper's training from random MLPs).</summary>
+    public GwInit Init { get; init; } = GwInit.Solver;
+    /// <summary>Settings of the GW solver stage (<see cref="GwInit.Solver"/>).</summary>
+    public GwSolverOptions Solver { get; init; } = new();
     /// <summary>Linear layers per MLP (the paper: 3).</summary>
     public int Depth { get; init; } = 3;
     /// <summary>Hidden width.</summary>
@@ -59,21 +82,22 @@ public sealed record LearnedGwOptions
     public GwActivation Activation { get; init; } = GwActivation.Relu;
     /// <summary>Ground cost between embeddings.</summary>
     public GwCost Cost { get; init; } = GwCost.Cosine;
-    /// <summary>Outer loss.</summary>
-    public GwLossKind Loss { get; init; } = GwLossKind.Rank;
+    /// <summary>Outer loss (default: the GW distance loss, Eq. 4).</summary>
+    public GwLossKind Loss { get; init; } = GwLossKind.Distance;
     /// <summary>Soft-rank δ of the rank loss (units of the max-normalised distances).</summary>
     public double RankDelta { get; init; } = 0.05;
-    /// <summary>Distances D_X (defaults: SCOT's kNN geodesic, connectivity, correlation neighbours).</summary>
-    public DistanceOptions DistancesX { get; init; } = new();
+    /// <summary>Distances D_X (default: Euclidean, divided by the maximum — no parameter, and exactly preserved by isometries).</summary>
+    public DistanceOptions DistancesX { get; init; } = new() { Metric = DistanceMetric.Euclidean };
     /// <summary>Distances D_Y.</summary>
-    public DistanceOptions DistancesY { get; init; } = new();
+    public DistanceOptions DistancesY { get; init; } = new() { Metric = DistanceMetric.Euclidean };
     /// <summary>Preprocessing of X.</summary>
     public GwPreprocessing PreprocessX { get; init; } = new();
     /// <summary>Preprocessing of Y.</summary>
     public GwPreprocessing PreprocessY { get; init; } = new();
     /// <summary>Training steps.</summary>
     public int Steps { get; init; } = 300;
-    /// <summary>Rows sampled from each domain per step (unpaired, without replacement); 0 = full batch.</summary>
+    /// <summary>Rows sampled from each domain per step (unpaired, without replacement); 0 = full batch. A domain with at most
+    /// this many rows is used whole.</summary>
     public int BatchSize { get; init; } = 256;
     /// <summary>Adam learning rate.</summary>
     public double LearningRate { get; init; } = 3e-3;
@@ -81,10 +105,11 @@ public sealed record LearnedGwOptions
     public double? ClipNorm { get; init; } = 10;
     /// <summary>Initial relative ε of the annealing schedule ε_t = max(ε_min, ε_0·ρ^t) (§4, "simulated annealing of ε").</summary>
     public double EpsilonStart { get; init; } = 0.5;
-    /// <summary>Floor ε_min.</summary>
-    public double EpsilonMin { get; init; } = 0.02;
+    /// <summary>Floor ε_min (also the ε of inference). 0.05: with pseudo-pairs the embeddings become sharp, and below
+    /// ε ≈ 0.05 each minibatch Sinkhorn needs thousands of iterations for no gain in the matches.</summary>
+    public double EpsilonMin { get; init; } = 0.05;
     /// <summary>Decay ρ ∈ (0, 1]; 1 = no annealing (ε = max(ε_min, ε_0) throughout — set ε_0 = ε_min for a fixed ε_min).</summary>
-    public double EpsilonDecay { get; init; } = 0.98;
+    public double EpsilonDecay { get; init; } = 0.97;
     /// <summary>Weight λ_sm of the spectral regularisation E_sm (Eq. 5); 0 = off.</summary>
     public double SpectralWeight { get; init; }
     /// <summary>k of the kNN graphs whose Laplacians enter E_sm.</summary>
@@ -93,6 +118,12 @@ public sealed record LearnedGwOptions
     public double SupervisedWeight { get; init; }
     /// <summary>Known correspondences (row of X, row of Y), or null.</summary>
     public IReadOnlyList<(int X, int Y)>? KnownPairs { get; init; }
+    /// <summary>
+    /// With known pairs and SupervisedWeight &gt; 0: each minibatch of Y holds the known partners of the minibatch of X
+    /// (then random rows up to the batch size), so every known pair in the X batch reaches the supervised term. Off by
+    /// default (X and Y batches are drawn independently, as the paper's unpaired minibatches).
+    /// </summary>
+    public bool PairedBatches { get; init; }
     /// <summary>Weight α of the fused term ⟨Π, M⟩ with M the squared distance between shared features (needs <see cref="FusedFeaturesX"/>, <see cref="FusedFeaturesY"/>).</summary>
     public double FusedWeight { get; init; }
     /// <summary>Shared attributes of X (n×p row-major), or null.</summary>
@@ -101,8 +132,8 @@ public sealed record LearnedGwOptions
     public double[]? FusedFeaturesY { get; init; }
     /// <summary>Sinkhorn iteration cap per step (raised ×4 once if a solve does not converge).</summary>
     public int SinkhornMaxIter { get; init; } = 2000;
-    /// <summary>Sinkhorn tolerance on the marginal error.</summary>
-    public double SinkhornTol { get; init; } = 1e-7;
+    /// <summary>Sinkhorn tolerance on the marginal error (L2; the marginals sum to 1).</summary>
+    public double SinkhornTol { get; init; } = 1e-5;
     /// <summary>Seed of the initialisation and of the batches.</summary>
     public int Seed { get; init; }
 
@@ -111,6 +142,7 @@ public sealed record LearnedGwOptions
 
     internal void Validate()
     {
+        Solver.Validate();
         static ArgumentException Bad(string key, object v, string expected) =>
             new(string.Create(CultureInfo.InvariantCulture, $"{key} = {v}; expected {expected}."), key);
         if (Depth < 1) throw Bad(nameof(Depth), Depth, "≥ 1");

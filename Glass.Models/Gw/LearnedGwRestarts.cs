@@ -153,6 +153,8 @@ public static class LearnedGwRestarts
         ro.Validate(options.Steps);
         int count = ro.Restarts;
         CheckSize(n, m, count);
+        // GwInit.Solver: the GW solution is computed once; every restart learns it with its own seed.
+        options = GwAligner.Prepare(x, n, dX, y, m, dY, options, out _);
         var seeds = Enumerable.Range(0, count).Select(r => SeedOf(options.Seed, count, r)).ToArray();
         var dev = device ?? ComputeDevice.Cpu;
         var sw = Stopwatch.StartNew();

@@ -33,6 +33,7 @@ internal static class AlignCommand
     internal const long GwLossMaxEntries = LearnedGwRestarts.MaxScoreEntries;
 
     private static readonly string[] Selections = { "euclidean", "training" };
+    private static readonly string[] Inits = { "solver", "none" };
 
     public static Command Create(CliContext ctx)
     {
@@ -46,6 +47,7 @@ internal static class AlignCommand
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
         var seed = new Option<int?>("--seed") { Description = "Seed (overrides train.seed)." };
         var steps = new Option<int?>("--steps") { Description = "Training steps (overrides train.steps)." };
+        var init = new Option<string?>("--init") { Description = "How training starts (overrides train.init; default solver): solver = solve Gromov–Wasserstein first (exact conditional gradient from several starts, the lowest GW loss wins, then the discrepancy smoothing) and learn f, g from its matches; none = the paper's training from random MLPs (with --restarts)." };
         var restarts = new Option<int?>("--restarts") { Description = "Label-free restarts R ≥ 1 (overrides train.restarts; default 1): R initialisations (seeds seed·R + r), each scored by the GW loss of its full-data plan at ε_min on the --selection distances; the lowest continues (LearnedGwRestarts)." };
         var restartSteps = new Option<int?>("--restart-steps") { Description = "Steps S each restart trains before it is scored (overrides train.restart_steps; default 0 = every restart trains to the end, for any R); 1 ≤ S ≤ steps: only the selected restart continues (SNARE-seq protocol: 60)." };
         var selection = new Option<string?>("--selection") { Description = "Distances of the restart score (overrides train.selection; default euclidean): euclidean (on the preprocessed rows, max-normalised) | training (the training D_X, D_Y)." };
@@ -59,7 +61,7 @@ internal static class AlignCommand
         var outDir = new Option<string>("--out") { Description = "Output folder (must not exist or be empty).", Required = true };
         var cmd = new Command("align", "Align two point sets with learned Gromov–Wasserstein (train, or --model to reuse a trained model); writes model, matches, plan, aligned data, metrics, plots.")
         {
-            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, restarts, restartSteps, selection,
+            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, init, restarts, restartSteps, selection,
             knownPairs, supervisedWeight, fusedX, fusedY, fusedWeight, topK, noPlots, outDir,
         };
         cmd.SetAction(p =>
@@ -69,6 +71,7 @@ internal static class AlignCommand
                 p.GetValue(restartSteps), p.GetValue(selection), p.GetValue(topK),
                 !p.GetValue(noPlots), p.GetValue(outDir)!)
             {
+                Init = p.GetValue(init),
                 KnownPairs = p.GetValue(knownPairs), SupervisedWeight = p.GetValue(supervisedWeight),
                 FusedX = p.GetValue(fusedX), FusedY = p.GetValue(fusedY), FusedWeight = p.GetValue(fusedWeight),
             };
@@ -81,6 +84,8 @@ internal static class AlignCommand
     internal sealed record AlignRequest(string X, string Y, string? LabelsX, string? LabelsY, bool Paired, string? Config, string? Model,
         string Device, int? Seed, int? Steps, int? Restarts, int? RestartSteps, string? Selection, int TopK, bool Plots, string Out)
     {
+        /// <summary>--init (solver | none).</summary>
+        public string? Init { get; init; }
         /// <summary>--known-pairs.</summary>
         public string? KnownPairs { get; init; }
         /// <summary>--supervised-weight.</summary>
@@ -102,8 +107,10 @@ internal static class AlignCommand
         var total = Stopwatch.StartNew();
         AlignFolder.CheckTarget(r.Out);
         if (r.TopK < 1) throw new ArgumentException($"--top-k = {r.TopK}; expected an integer ≥ 1.");
-        if (r.Model is not null && (r.Seed is not null || r.Steps is not null || r.Restarts is not null || r.RestartSteps is not null || r.Selection is not null))
-            throw new ArgumentException("--seed, --steps, --restarts, --restart-steps and --selection set up training; they do not apply with --model.");
+        if (r.Model is not null && (r.Seed is not null || r.Steps is not null || r.Init is not null || r.Restarts is not null || r.RestartSteps is not null || r.Selection is not null))
+            throw new ArgumentException("--seed, --steps, --init, --restarts, --restart-steps and --selection set up training; they do not apply with --model.");
+        if (r.Init is not null && !Inits.Contains(r.Init))
+            throw new ArgumentException($"--init = {r.Init}; expected one of {string.Join(" | ", Inits)}.");
         if (r.Model is not null && r.AnyExtension)
             throw new ArgumentException("--known-pairs, --supervised-weight, --fused-x, --fused-y and --fused-weight are training terms; they do not apply with --model.");
         if (r.SupervisedWeight is { } sw0 && !(double.IsFinite(sw0) && sw0 > 0))
@@ -121,7 +128,12 @@ internal static class AlignCommand
         string? configPath = r.Config;
         if (configPath is null && modelFile is not null && Path.Combine(Path.GetDirectoryName(modelFile)!, ConfigFile) is var saved && File.Exists(saved))
             configPath = saved;
-        var (options, fromConfig, resolved, extFromConfig) = LoadOptions(configPath, r.Seed, r.Steps, stderr);
+        var (options, fromConfig, resolved, extFromConfig) = LoadOptions(configPath, r.Seed, r.Steps, r.Init, stderr);
+        bool solver = modelFile is null && options.Init == GwInit.Solver;
+        if (solver && (r.Restarts is > 1 || r.RestartSteps is > 0 || r.Selection is not null))
+            throw new ArgumentException("--restarts, --restart-steps and --selection are the restart protocol of --init none; the default --init solver replaces it (it solves GW first).");
+        if (solver && (r.AnyExtension || extFromConfig.Pairs is not null || extFromConfig.FusedX is not null))
+            throw new ArgumentException("known pairs and shared features (--known-pairs, --fused-x/-y, model.gw.supervised / fused) are training terms of --init none; add --init none to use them.");
         // The extension terms: command line over model.gw.supervised / fused of --config; training only (with --model the saved keys are ignored).
         var ext = extFromConfig with
         {
@@ -187,31 +199,48 @@ internal static class AlignCommand
         LearnedGwProgress? last = null;
         IReadOnlyList<LearnedGwProgress> history = Array.Empty<LearnedGwProgress>();
         LearnedGwRestartResult? run = null;
-        if (trained is null)
+        GwAlignment? solved = null;
+        InductiveAlignment al;
+        if (trained is null && solver)
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"glass align: training learned GW ({options.Loss.ToString().ToLowerInvariant()} loss, {options.Steps} steps) on {xs.Rows}×{xs.Cols} ↔ {ys.Rows}×{ys.Cols}, {dev.Name}"));
-            if (ro.Restarts > 1)
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"glass align: {ro.Restarts} restarts × {(ro.RestartSteps > 0 ? ro.RestartSteps : options.Steps)} steps, scored label-free on {ro.SelectionName} distances; the lowest continues to step {options.Steps}"));
-            int scored = 0;
-            // The shared protocol (LearnedGwRestarts): R = 1 is plain training.
-            run = LearnedGwRestarts.Train(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, options, ro, dev,
-                onRestart: (s, score, t) => stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"glass align: restart {++scored}/{ro.Restarts} (seed {s}): {t.CompletedSteps} steps, selection score {score:G6}")));
-            if (ro.Restarts > 1)
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"glass align: selected restart {run.Selected + 1} (seed {run.SelectedSeed})"));
-            trainer = run.Trainer;
-            history = run.History;
+                $"glass align: solving Gromov–Wasserstein on {xs.Rows}×{xs.Cols} ↔ {ys.Rows}×{ys.Cols}, then training f, g ({options.Loss.ToString().ToLowerInvariant()} loss + pseudo-pairs, {options.Steps} steps), {dev.Name}"));
+            var tw = Stopwatch.StartNew();
+            solved = GwAligner.Align(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, options, dev, line => stdout.WriteLine("glass align: " + line));
+            trainer = solved.Trainer;
+            history = solved.History;
             last = history.Count > 0 ? history[^1] : null;
-            trainSeconds = run.Seconds;
+            trainSeconds = tw.Elapsed.TotalSeconds;
             trained = trainer.Model;
+            al = GwAligner.Summarize(solved, ys.Data, r.TopK, r.Y);
         }
-
-        var al = InductiveAligner.Align(dev, trained, xs.Data, xs.Rows, ys.Data, ys.Rows,
-            new InductiveOptions { RelativeTol = 1e-6, TopK = r.TopK }, r.X, r.Y);
-        if (!al.Converged)
-            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warning: the alignment Sinkhorn stopped after {al.Iterations} iterations with marginal error {al.MarginalError:E2} (not converged); metrics.json says so."));
+        else
+        {
+            if (trained is null)
+            {
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"glass align: training learned GW ({options.Loss.ToString().ToLowerInvariant()} loss, {options.Steps} steps) on {xs.Rows}×{xs.Cols} ↔ {ys.Rows}×{ys.Cols}, {dev.Name}"));
+                if (ro.Restarts > 1)
+                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"glass align: {ro.Restarts} restarts × {(ro.RestartSteps > 0 ? ro.RestartSteps : options.Steps)} steps, scored label-free on {ro.SelectionName} distances; the lowest continues to step {options.Steps}"));
+                int scored = 0;
+                // The shared protocol (LearnedGwRestarts): R = 1 is plain training.
+                run = LearnedGwRestarts.Train(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, options, ro, dev,
+                    onRestart: (sd, score, t) => stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"glass align: restart {++scored}/{ro.Restarts} (seed {sd}): {t.CompletedSteps} steps, selection score {score:G6}")));
+                if (ro.Restarts > 1)
+                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"glass align: selected restart {run.Selected + 1} (seed {run.SelectedSeed})"));
+                trainer = run.Trainer;
+                history = run.History;
+                last = history.Count > 0 ? history[^1] : null;
+                trainSeconds = run.Seconds;
+                trained = trainer.Model;
+            }
+            al = InductiveAligner.Align(dev, trained, xs.Data, xs.Rows, ys.Data, ys.Rows,
+                new InductiveOptions { RelativeTol = 1e-6, TopK = r.TopK }, r.X, r.Y);
+            if (!al.Converged)
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warning: the alignment Sinkhorn stopped after {al.Iterations} iterations with marginal error {al.MarginalError:E2} (not converged); metrics.json says so."));
+        }
         int n = xs.Rows, m = ys.Rows, d = trained.DimY;
         var xAligned = al.ProjectionTarget!;
         var yAligned = trained.NormalizationY.Apply(ys.Data, m, d, r.Y);
@@ -240,31 +269,56 @@ internal static class AlignCommand
         }
         if (lx is not null && ly is not null)
             metrics["label_transfer"] = Num(AlignmentMetrics.LabelTransferAccuracy(yAligned, ly, xAligned, lx, d, Math.Min(5, m)));
-        var (gw, gwNote) = GwLoss(dev, trainer, trained, options, xs, ys, al.Gamma, r);
+        var (gw, gwNote) = solved is not null ? (solved.GwLoss, (string?)null) : GwLoss(dev, trainer, trained, options, xs, ys, al.Gamma, r);
         metrics["gw_loss"] = gw is { } g ? Num(g) : null;
         if (gwNote is not null) metrics["gw_loss_note"] = gwNote;
         if (gw is null && gwNote is not null) stderr.WriteLine("note: gw_loss " + gwNote);
-        metrics["sinkhorn_iterations"] = al.Iterations;
-        metrics["sinkhorn_converged"] = al.Converged;
-        metrics["marginal_error"] = Num(al.MarginalError);
-        metrics["epsilon"] = trained.Epsilon;
-        metrics["gamma"] = al.Gamma;
+        if (solved is not null)
+        {
+            // The solver stage: every candidate's GW loss, the winner, its smoothing, and the trained model's own plan.
+            var sol = solved.Solution;
+            metrics["init"] = "solver";
+            metrics["plan_source"] = solved.Source;
+            metrics["selected"] = sol.Selected;
+            metrics["selected_gw_loss"] = Num(sol.SelectedLoss);
+            metrics["smoothing"] = sol.Smoothing;
+            metrics["candidates"] = new JsonArray(solved.Candidates.Select(c => (JsonNode)new JsonObject
+            {
+                ["name"] = c.Name, ["gw_loss"] = Num(c.GwLoss), ["iterations"] = c.Iterations, ["seconds"] = c.Seconds,
+            }).ToArray());
+            metrics["model_gw_loss"] = Num(solved.ModelLoss);
+            metrics["solve_seconds"] = sol.Seconds;
+            metrics["marginal_error"] = Num(al.MarginalError);
+            metrics["epsilon"] = trained.Epsilon;
+        }
+        else
+        {
+            if (trainer is not null) metrics["init"] = "none";
+            metrics["sinkhorn_iterations"] = al.Iterations;
+            metrics["sinkhorn_converged"] = al.Converged;
+            metrics["marginal_error"] = Num(al.MarginalError);
+            metrics["epsilon"] = trained.Epsilon;
+            metrics["gamma"] = al.Gamma;
+        }
         metrics["align_seconds"] = al.Seconds;
         metrics["train_seconds"] = trainSeconds;
         if (last is not null) { metrics["train_steps"] = last.Step; metrics["final_loss"] = Num(last.Loss); }
-        if (run is not null)
+        if (run is not null || solved is not null)
         {
             metrics["known_pairs"] = knownCount;
             metrics["supervised_weight"] = options.SupervisedWeight;
             metrics["fused_weight"] = options.FusedWeight;
             if (ext.Pairs is not null) metrics["known_pairs_file"] = ext.Pairs;
             if (ext.FusedX is not null) { metrics["fused_x"] = ext.FusedX; metrics["fused_y"] = ext.FusedY; }
-            metrics["restarts"] = ro.Restarts;
-            metrics["restart_steps"] = ro.RestartSteps;
-            metrics["selection"] = ro.Restarts > 1 ? ro.SelectionName : null;
-            metrics["restart_seeds"] = new JsonArray(run.Seeds.Select(v => (JsonNode)v).ToArray());
-            metrics["restart_scores"] = new JsonArray(run.Scores.Select(Num).ToArray());
-            metrics["selected_seed"] = run.SelectedSeed;
+            if (run is not null)
+            {
+                metrics["restarts"] = ro.Restarts;
+                metrics["restart_steps"] = ro.RestartSteps;
+                metrics["selection"] = ro.Restarts > 1 ? ro.SelectionName : null;
+                metrics["restart_seeds"] = new JsonArray(run.Seeds.Select(v => (JsonNode)v).ToArray());
+                metrics["restart_scores"] = new JsonArray(run.Scores.Select(Num).ToArray());
+                metrics["selected_seed"] = run.SelectedSeed;
+            }
         }
         metrics["device"] = dev.ShortName;
 
@@ -281,7 +335,7 @@ internal static class AlignCommand
         folder.WriteMetrics(metrics);
         folder.Commit();
         string summary = string.Create(CultureInfo.InvariantCulture,
-            $"glass align: → {folder.Target} ({n}↔{m} rows; sinkhorn {al.Iterations} iterations{(fos is null ? "" : $"; FOSCTTM {fos.Mean:F4}")}{(fosUnanchored is { } fu2 ? $" (unanchored {fu2:F4})" : "")}{(gw is { } gg ? $"; GW loss {gg:G4}" : "")}{(knownCount > 0 ? $"; {knownCount} known pairs, weight {options.SupervisedWeight:G4}" : "")}{(options.FusedWeight > 0 ? $"; fused weight {options.FusedWeight:G4}" : "")}; {total.Elapsed.TotalSeconds:F1} s)");
+            $"glass align: → {folder.Target} ({n}↔{m} rows; {(solved is null ? $"sinkhorn {al.Iterations} iterations" : $"plan of {(solved.Source == "model" ? "the model" : solved.Solution.Selected)}, smoothing {solved.Solution.Smoothing}")}{(fos is null ? "" : $"; FOSCTTM {fos.Mean:F4}")}{(fosUnanchored is { } fu2 ? $" (unanchored {fu2:F4})" : "")}{(gw is { } gg ? $"; GW loss {gg:G4}" : "")}{(knownCount > 0 ? $"; {knownCount} known pairs, weight {options.SupervisedWeight:G4}" : "")}{(options.FusedWeight > 0 ? $"; fused weight {options.FusedWeight:G4}" : "")}; {total.Elapsed.TotalSeconds:F1} s)");
         stdout.WriteLine(summary);
     }
 
@@ -302,7 +356,7 @@ internal static class AlignCommand
     internal const string ConfigFile = "config.json";
 
     /// <summary>The options from <c>--config</c> (model.gw, train — the restart keys included) or the defaults, and their resolved form for metrics.json.</summary>
-    internal static (LearnedGwOptions Options, LearnedGwRestartOptions Restarts, JsonObject Resolved, GwExtensionFiles Extensions) LoadOptions(string? configPath, int? seed, int? steps, TextWriter stderr)
+    internal static (LearnedGwOptions Options, LearnedGwRestartOptions Restarts, JsonObject Resolved, GwExtensionFiles Extensions) LoadOptions(string? configPath, int? seed, int? steps, string? init, TextWriter stderr)
     {
         string file = configPath ?? "(defaults)";
         YamlDocument? doc = null;
@@ -325,7 +379,7 @@ internal static class AlignCommand
             stderr.WriteLine($"note: {configPath}: data: is ignored by glass align (the data comes from --x/--y).");
         }
         var model = root.Section("model");
-        var (options, restarts, _, ext) = GwKind.BindOptions(model.Section("gw"), root.Section("train"), new ConfigOverrides { Seed = seed, Steps = steps });
+        var (options, restarts, _, ext) = GwKind.BindOptions(model.Section("gw"), root.Section("train"), new ConfigOverrides { Seed = seed, Steps = steps, Init = init });
         model.Finish();
         root.Finish();
         return (options, restarts, root.Resolved, ext);

@@ -20,6 +20,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(SinkhornGradCommand());
         bench.Subcommands.Add(MlpCommand());
         foreach (var c in GwBenchCommands.Create()) bench.Subcommands.Add(c);
+        bench.Subcommands.Add(AlignSuite.Create());
         return bench;
     }
 

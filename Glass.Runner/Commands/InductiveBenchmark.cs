@@ -44,9 +44,9 @@ internal sealed record InductiveRecipe
 
     public LearnedGwOptions Options(int seed, IReadOnlyList<(int X, int Y)>? pairs) => new()
     {
-        Loss = Loss, Steps = Steps, BatchSize = 0, Seed = seed, Depth = 3, EmbedDim = 16, Hidden = 64, Cost = GwCost.SqEuclidean,
+        Init = GwInit.None, Loss = Loss, Steps = Steps, BatchSize = 0, Seed = seed, Depth = 3, EmbedDim = 16, Hidden = 64, Cost = GwCost.SqEuclidean,
         DistancesX = Euclidean, DistancesY = Euclidean,
-        PreprocessX = new GwPreprocessing { Standardize = false }, PreprocessY = new GwPreprocessing { Standardize = false },
+        PreprocessX = new GwPreprocessing { Standardize = false, CenterScale = false }, PreprocessY = new GwPreprocessing { Standardize = false, CenterScale = false },
         LearningRate = 3e-3, EpsilonStart = 0.5, EpsilonMin = 0.05, EpsilonDecay = 0.97, SinkhornTol = 1e-5,
         KnownPairs = pairs, SupervisedWeight = pairs is null ? 0 : SupervisedWeight,
     };

@@ -140,6 +140,29 @@ internal sealed class ConfigSection
         return value;
     }
 
+    /// <summary>A list of finite numbers, each in <paramref name="range"/> (a YAML sequence, e.g. <c>[0.005, 0.01]</c>; empty allowed).</summary>
+    public IReadOnlyList<double> DoubleList(string key, IReadOnlyList<double> @default, NumberRange range)
+    {
+        Declare(key);
+        string expected = $"a list of numbers, each {range.Describe()} (e.g. [0.005, 0.01])";
+        var value = @default.ToList();
+        if (_entries.TryGetValue(key, out var e))
+        {
+            if (e.Value is not YamlSequenceNode seq)
+                throw Error(e.Value, Join(Path, key), $"got {(e.Value is YamlScalarNode sc ? Shown(sc) : "a " + NodeKind(e.Value))}; expected {expected}");
+            value.Clear();
+            foreach (var item in seq)
+            {
+                var s = Scalar(item, key, expected);
+                if (!double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || !range.Contains(v))
+                    throw Error(item, Join(Path, key), $"contains {Shown(s)}; expected {expected}");
+                value.Add(v);
+            }
+        }
+        Resolved[key] = new JsonArray(value.Select(v => (JsonNode)JsonValue.Create(v)).ToArray());
+        return value;
+    }
+
     /// <summary>true | false.</summary>
     public bool Bool(string key, bool @default)
     {

@@ -88,6 +88,7 @@ internal sealed class GwKind : IExperimentKind
     private static readonly string[] Weights = { "connectivity", "distance" };
     private static readonly string[] Disconnected = { "replace_by_max", "fail" };
     private static readonly string[] Selections = { "euclidean", "training" };
+    private static readonly string[] Inits = { "solver", "none" };
 
     /// <summary>
     /// Binds <c>model.gw</c> and <c>train</c> onto <see cref="LearnedGwOptions"/> (defaults:
@@ -98,7 +99,13 @@ internal sealed class GwKind : IExperimentKind
     /// </summary>
     internal static (LearnedGwOptions Options, LearnedGwRestartOptions Restarts, int EvalEvery, GwExtensionFiles Extensions) BindOptions(ConfigSection m, ConfigSection tr, ConfigOverrides overrides)
     {
-        var d = SnareSeqExperiment.DefaultOptions(0);
+        // train.init decides the defaults: solver → LearnedGwOptions' (the solver-started aligner); none → the paper's SNARE-seq protocol.
+        string initName = tr.Choice("init", "solver", Inits);
+        if (overrides.Init is { } io) tr.Resolved["init"] = initName = io;
+        bool solver = initName == "solver";
+        var d = solver ? new LearnedGwOptions() : SnareSeqExperiment.DefaultOptions(0);
+        var solverOptions = solver ? BindSolver(m.Section("solver"), d.Solver) : d.Solver;
+        if (!solver && m.Has("solver")) throw m.ErrorAt("solver", "given with train.init: none; expected the solver settings only with init: solver");
         int depth = m.Int("depth", d.Depth, min: 1);
         int hidden = m.Int("hidden", d.Hidden, min: 1);
         int embed = m.Int("embed_dim", d.EmbedDim, min: 1);
@@ -113,12 +120,15 @@ internal sealed class GwKind : IExperimentKind
         var loss = m.Choice("loss", d.Loss == GwLossKind.Rank ? "rank" : "distance", Losses) == "rank" ? GwLossKind.Rank : GwLossKind.Distance;
         double rankDelta = m.Double("rank_delta", d.RankDelta, NumberRange.Positive);
         var dist = BindDistance(m.Section("distance"), d.DistancesX);
-        var pre = BindPreprocess(m.Section("preprocess"), d.PreprocessX);
+        var pre = BindPreprocess(m.Section("preprocess"), d.PreprocessX, solver);
         double spectralWeight = m.Double("spectral_weight", d.SpectralWeight, NumberRange.NonNegative);
         int spectralK = m.Int("spectral_k", d.SpectralK, min: 1);
         int sinkMax = m.Int("sinkhorn_max_iter", d.SinkhornMaxIter, min: 1);
         double sinkTol = m.Double("sinkhorn_tol", d.SinkhornTol, NumberRange.Positive);
         var ext = GwExtensionFiles.Bind(m);
+        if (solver && ext.Any)
+            throw m.ErrorAt(ext.Pairs is not null ? "supervised" : "fused",
+                "is a training term of train.init: none (the paper's training); init: solver trains on the GW solution's pseudo-pairs — expected init: none with known pairs or shared features");
         m.Finish();
 
         double lr = tr.Double("lr", d.LearningRate, NumberRange.Positive);
@@ -132,6 +142,9 @@ internal sealed class GwKind : IExperimentKind
         int evalEvery = tr.Int("eval_every", 50, min: 0);
         int seed = tr.Int("seed", d.Seed, min: 0, overrideValue: overrides.Seed);
         int restarts = tr.Int("restarts", 1, min: 1);
+        if (solver && restarts > 1)
+            throw tr.ErrorAt("restarts", string.Create(CultureInfo.InvariantCulture,
+                $"got {restarts}; restarts are the remedy of init: none (training from random MLPs) — init: solver solves GW first; expected 1, or init: none"));
         int restartSteps = tr.Int("restart_steps", 0, min: 0);
         if (restartSteps > steps)
             throw tr.ErrorAt("restart_steps", string.Create(CultureInfo.InvariantCulture,
@@ -152,6 +165,7 @@ internal sealed class GwKind : IExperimentKind
 
         var o = d with
         {
+            Solver = solverOptions,
             Depth = depth, Hidden = hidden, EmbedDim = embed, Activation = act, Cost = cost, Loss = loss, RankDelta = rankDelta,
             DistancesX = dist, DistancesY = dist, PreprocessX = pre, PreprocessY = pre,
             SpectralWeight = spectralWeight, SpectralK = spectralK, SinkhornMaxIter = sinkMax, SinkhornTol = sinkTol,
@@ -176,12 +190,28 @@ internal sealed class GwKind : IExperimentKind
         return r;
     }
 
-    private static GwPreprocessing BindPreprocess(ConfigSection s, GwPreprocessing d)
+    private static GwPreprocessing BindPreprocess(ConfigSection s, GwPreprocessing d, bool solver)
     {
         var r = new GwPreprocessing
         {
             L2NormalizeRows = s.Bool("l2_normalize_rows", d.L2NormalizeRows),
             Standardize = s.Bool("standardize", d.Standardize),
+            CenterScale = s.Bool("center_scale", d.CenterScale),
+        };
+        s.Finish();
+        return r;
+    }
+
+    /// <summary><c>model.gw.solver</c>: the GW solver stage of <c>init: solver</c> (<see cref="GwSolverOptions"/>).</summary>
+    private static GwSolverOptions BindSolver(ConfigSection s, GwSolverOptions d)
+    {
+        var r = new GwSolverOptions
+        {
+            Epsilons = s.DoubleList("epsilons", d.Epsilons, NumberRange.Positive),
+            CoarseSize = s.Int("coarse_size", d.CoarseSize, min: 2),
+            Discrepancy = s.Double("discrepancy", d.Discrepancy, NumberRange.Closed(1, 1e6)),
+            PseudoPairWeight = s.Double("pseudo_pair_weight", d.PseudoPairWeight, NumberRange.Positive),
+            Exact = d.Exact with { MaxIter = s.Int("max_iter", d.Exact.MaxIter, min: 1) },
         };
         s.Finish();
         return r;

@@ -36,6 +36,8 @@ internal sealed record ConfigOverrides
     public int? Seed { get; init; }
     public int? Steps { get; init; }
     public string? OutDir { get; init; }
+    /// <summary>train.init of the gw kind (glass align --init).</summary>
+    public string? Init { get; init; }
 
     public static ConfigOverrides None { get; } = new();
 }

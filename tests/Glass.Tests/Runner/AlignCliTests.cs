@@ -32,6 +32,7 @@ public class AlignCliTests
               l2_normalize_rows: false
               standardize: true
         train:
+          init: none
           lr: 1.0e-2
           steps: 15
           batch_size: 0
@@ -216,7 +217,7 @@ public class AlignCliTests
         Assert.That(saved.RootElement.GetProperty("train").GetProperty("restarts").GetInt32(), Is.EqualTo(2), "model/config.json records what was run");
 
         // The same pair through the library gives the same scores (one protocol).
-        var (options, _, _, _) = AlignCommand.LoadOptions(_config, null, null, TextWriter.Null);
+        var (options, _, _, _) = AlignCommand.LoadOptions(_config, null, null, null, TextWriter.Null);
         var xs = Npy.Read(_x); var ys = Npy.Read(_y);
         var lib = Glass.Models.Gw.LearnedGwRestarts.Select(xs.Data, xs.Rows, xs.Cols, ys.Data, ys.Rows, ys.Cols, options,
             new Glass.Models.Gw.LearnedGwRestartOptions { Restarts = 2, RestartSteps = 5 });

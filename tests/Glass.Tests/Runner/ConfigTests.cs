@@ -128,6 +128,7 @@ public class ConfigTests
         Assert.That(names, Is.EquivalentTo(new[]
         {
             "gw_snareseq_rank.yaml", "gw_snareseq_distance.yaml", "gw_snareseq_rank_no_anneal.yaml", "gw_snareseq_rank_spectral.yaml",
+            "gw_snareseq_solver.yaml",
         }));
         Assert.That(Directory.GetFiles(Path.Combine(Configs, "smoke"), "gw_*.yaml").Select(Path.GetFileName),
             Is.EquivalentTo(new[] { "gw_rank.yaml", "gw_distance.yaml" }));
@@ -152,6 +153,13 @@ public class ConfigTests
         Assert.That(Load("gw_snareseq_distance.yaml").Restarts, Is.EqualTo(protocol));
         Assert.That(Load("gw_snareseq_rank_no_anneal.yaml").Restarts.Restarts, Is.EqualTo(1));
         Assert.That(Load("gw_snareseq_rank_spectral.yaml").Restarts.Restarts, Is.EqualTo(1));
+
+        // The default aligner on SNARE-seq: the library defaults, with SCOT's row normalisation and 300 steps.
+        var solver = Load("gw_snareseq_solver.yaml");
+        var l2 = new Glass.Models.Gw.GwPreprocessing { L2NormalizeRows = true };
+        Assert.That(solver.Options, Is.EqualTo(new Glass.Models.Gw.LearnedGwOptions { Steps = 300, PreprocessX = l2, PreprocessY = l2 }));
+        Assert.That(solver.Options.Init, Is.EqualTo(Glass.Models.Gw.GwInit.Solver));
+        Assert.That(solver.Data.SnareSeq, Is.EqualTo(rank.Data.SnareSeq));
     }
 
     [Test]

@@ -75,10 +75,18 @@ public class GwRunTests
     }
 
     [Test]
-    public void GwConfig_DefaultsAreTheSnareSeqDefaults()
+    public void GwConfig_DefaultsAreTheSolverDefaults_AndWithInitNoneTheSnareSeqProtocol()
     {
-        var spec = (GwExperimentSpec)RunConfig.Parse("data: {snareseq: d}\nmodel:\n  gw: {}\n", Path.Combine(_dir, "s.yaml")).Experiment.Options;
+        var cfg = RunConfig.Parse("data: {snareseq: d}\nmodel:\n  gw: {}\n", Path.Combine(_dir, "s.yaml"));
+        var solver = (GwExperimentSpec)cfg.Experiment.Options;
+        Assert.That(solver.Options, Is.EqualTo(new LearnedGwOptions()), "train.init defaults to solver, with the library's defaults");
+        Assert.That(cfg.Resolved["train"]!["init"]!.GetValue<string>(), Is.EqualTo("solver"));
+        Assert.That(cfg.Resolved["model"]!["gw"]!["solver"]!["epsilons"]!.AsArray().Select(v => v!.GetValue<double>()), Is.EqualTo(new[] { 5e-3, 1e-2 }));
+        var noneCfg = RunConfig.Parse("data: {snareseq: d}\nmodel:\n  gw: {}\ntrain: {init: none}\n", Path.Combine(_dir, "s.yaml"));
+        var spec = (GwExperimentSpec)noneCfg.Experiment.Options;
         Assert.That(spec.Options, Is.EqualTo(SnareSeqExperiment.DefaultOptions(0)));
+        Assert.That(noneCfg.Resolved["train"]!["init"]!.GetValue<string>(), Is.EqualTo("none"), "config.json records the init, so --resume rebuilds the same run");
+        Assert.That(noneCfg.Hash, Is.Not.EqualTo(cfg.Hash));
         Assert.That(spec.Data.Paired, Is.True);
         Assert.That(spec.Data.SnareSeq, Is.EqualTo(Path.Combine(_dir, "d")));
         Assert.That(spec.Restarts, Is.EqualTo(new LearnedGwRestartOptions()), "one initialisation unless train.restarts says otherwise");
@@ -87,22 +95,22 @@ public class GwRunTests
     [Test]
     public void GwConfig_RestartKeys_Bind_AndAreResolved()
     {
-        var cfg = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {steps: 12, restarts: 3, restart_steps: 12, selection: training}\n", Path.Combine(_dir, "r.yaml"));
+        var cfg = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {init: none, steps: 12, restarts: 3, restart_steps: 12, selection: training}\n", Path.Combine(_dir, "r.yaml"));
         var spec = (GwExperimentSpec)cfg.Experiment.Options;
         Assert.That(spec.Restarts, Is.EqualTo(new LearnedGwRestartOptions { Restarts = 3, RestartSteps = 12, SelectOnTrainingDistances = true }));
         var train = cfg.Resolved["train"]!;
         Assert.That((train["restarts"]!.GetValue<int>(), train["restart_steps"]!.GetValue<int>(), train["selection"]!.GetValue<string>()), Is.EqualTo((3, 12, "training")));
         // One initialisation: the restart keys have no effect and stay out of the resolved config, so the hash is that of
         // a config written before the keys existed (old run folders still resume and are still skipped by glass sweep).
-        var plain = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\n", Path.Combine(_dir, "d.yaml"));
-        var one = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {restarts: 1, restart_steps: 12, selection: training}\n", Path.Combine(_dir, "d.yaml"));
+        var plain = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {init: none}\n", Path.Combine(_dir, "d.yaml"));
+        var one = RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {init: none, restarts: 1, restart_steps: 12, selection: training}\n", Path.Combine(_dir, "d.yaml"));
         Assert.That(((GwExperimentSpec)plain.Experiment.Options).Restarts, Is.EqualTo(new LearnedGwRestartOptions()));
         foreach (var key in new[] { "restarts", "restart_steps", "selection" })
             Assert.That(plain.Resolved["train"]!.AsObject().ContainsKey(key) || one.Resolved["train"]!.AsObject().ContainsKey(key), Is.False, key);
         Assert.That(one.Hash, Is.EqualTo(plain.Hash));
-        Assert.That(cfg.Hash, Is.Not.EqualTo(RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {steps: 12}\n", Path.Combine(_dir, "r.yaml")).Hash));
+        Assert.That(cfg.Hash, Is.Not.EqualTo(RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {init: none, steps: 12}\n", Path.Combine(_dir, "r.yaml")).Hash));
         // restart_steps is checked against the steps in force, --steps included.
-        var e = Assert.Throws<ConfigException>(() => RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {restarts: 2, restart_steps: 60}\n",
+        var e = Assert.Throws<ConfigException>(() => RunConfig.Parse("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {init: none, restarts: 2, restart_steps: 60}\n",
             Path.Combine(_dir, "o.yaml"), new ConfigOverrides { Steps = 50 }))!;
         Assert.That(e.Message, Does.Contain("train.restart_steps").And.Contain("[1, 50]").And.Contain("--steps"));
     }
@@ -116,6 +124,13 @@ public class GwRunTests
     [TestCase("data: {snareseq: d, x: a.npy}\nmodel:\n  gw: {}\n", "bad.yaml:1", "data.x", "either snareseq")]
     [TestCase("data: {x: a.npy, y: b.npy, paird: true}\nmodel:\n  gw: {}\n", "bad.yaml:1", "data.paird", "did you mean 'paired'")]
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  restarts: 0\n", "bad.yaml:5:13", "train.restarts", "an integer ≥ 1")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  restarts: 3\n", "bad.yaml:5", "train.restarts", "init: solver solves GW first")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  init: random\n", "bad.yaml:5", "train.init", "one of solver | none")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    solver: {epsilons: 0.01}\n", "bad.yaml:4", "model.gw.solver.epsilons", "a list of numbers")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    solver: {epsilons: [0.01, -2]}\n", "bad.yaml:4", "model.gw.solver.epsilons", "'-2'")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    solver: {discrepancy: 0.9}\n", "bad.yaml:4", "model.gw.solver.discrepancy", "[1, 1000000]")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    solver: {coarse: 10}\n", "bad.yaml:4", "model.gw.solver.coarse", "did you mean 'coarse_size'")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    solver: {coarse_size: 10}\ntrain: {init: none}\n", "bad.yaml:4", "model.gw.solver", "init: none")]
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  steps: 12\n  restart_steps: 13\n", "bad.yaml:6:3", "train.restart_steps", "0 (every restart trains to the end) or an integer in [1, 12]")]
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  restart_steps: -1\n", "bad.yaml:5", "train.restart_steps", "≥ 0")]
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  selection: foo\n", "bad.yaml:5:14", "train.selection", "one of euclidean | training")]
@@ -137,6 +152,7 @@ public class GwRunTests
               gw:
                 supervised: {pairs: anchors/pairs.csv, weight: 0.5}
                 fused: {x: fx.npy, y: /abs/fy.csv}
+            train: {init: none}
             """;
         string file = Path.Combine(_dir, "cfgs", "e.yaml");
         var cfg = RunConfig.Parse(yaml, file);
@@ -159,6 +175,7 @@ public class GwRunTests
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    fused: {x: f.npy, y: g.npy, weight: -1}\n", "bad.yaml:4", "model.gw.fused.weight", "> 0")]
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    fused: f.npy\n", "bad.yaml:4", "model.gw.fused", "expected a mapping")]
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    supervise: {pairs: p.txt}\n", "bad.yaml:4", "model.gw.supervise", "did you mean 'supervised'")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw:\n    supervised: {pairs: p.txt}\n", "bad.yaml:4", "model.gw.supervised", "init: none")]
     public void GwConfig_BadExtensionKeys_AreNamed(string yaml, string where, string key, string expected) => GwConfig_BadInput_IsNamed(yaml, where, key, expected);
 
     [Test]
@@ -171,6 +188,7 @@ public class GwRunTests
         string smoke = File.ReadAllText(Path.Combine(RepoRoot(), "configs", "smoke", "gw_rank.yaml"));
         string yaml = smoke.Replace("    spectral_weight: 0.1", "    supervised: {pairs: pairs.csv, weight: 1}\n    fused: {x: pair_x.npy, y: pair_x.npy, weight: 0.5}\n    spectral_weight: 0.1")
             .Replace("  restarts: 2", "  restarts: 1");
+        Assert.That(yaml, Does.Contain("init: none"), "known pairs are a term of the paper's training");
         Assert.That(yaml, Does.Contain("supervised:").And.Contain("restarts: 1"));
         string cfg = Path.Combine(_dir, "anchored.yaml");
         File.WriteAllText(cfg, yaml);
@@ -247,7 +265,7 @@ public class GwRunTests
         data: {x: pair_x.npy, y: pair_y.npy, labels_x: labels.txt, labels_y: labels.txt, paired: true}
         model:
           gw: {depth: 2, hidden: 16, embed_dim: 4, cost: sqeuclidean, loss: distance, distance: {metric: euclidean}}
-        train: {lr: 1.0e-2, steps: 9, batch_size: 0, epsilon_min: 0.05, epsilon_decay: 0.9, eval_every: 3, seed: 1,
+        train: {init: none, lr: 1.0e-2, steps: 9, batch_size: 0, epsilon_min: 0.05, epsilon_decay: 0.9, eval_every: 3, seed: 1,
                 restarts: 3, restart_steps: 4, selection: euclidean}
         """;
 

@@ -27,9 +27,11 @@ public class LearnedGwRestartsTests
 
     private static LearnedGwOptions Small(int steps, int seed) => new()
     {
+        Init = GwInit.None, // the restart protocol of the paper's training from random MLPs
         Loss = GwLossKind.Distance, Cost = GwCost.SqEuclidean, Steps = steps, BatchSize = 0, Depth = 2, Hidden = 16, EmbedDim = 4, Seed = seed,
-        LearningRate = 1e-2, EpsilonStart = 0.5, EpsilonMin = 0.05, EpsilonDecay = 0.9,
+        LearningRate = 1e-2, EpsilonStart = 0.5, EpsilonMin = 0.05, EpsilonDecay = 0.9, SinkhornTol = 1e-7,
         DistancesX = new DistanceOptions { Metric = DistanceMetric.Euclidean }, DistancesY = new DistanceOptions { Metric = DistanceMetric.Euclidean },
+        PreprocessX = new GwPreprocessing { Standardize = true }, PreprocessY = new GwPreprocessing { Standardize = true },
     };
 
     private static double[] Params(GwModel m) => m.Parameters.SelectMany(p => p.Value).ToArray();
