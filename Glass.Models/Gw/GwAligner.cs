@@ -29,7 +29,7 @@ public sealed record GwSolverOptions
     /// </summary>
     public double Discrepancy { get; init; } = 1.1;
     /// <summary>Weight of the pseudo-pair term (the known-pairs loss on the selected plan's row-wise matches) in training.</summary>
-    public double PseudoPairWeight { get; init; } = 1;
+    public double PseudoPairWeight { get; init; } = 0.01;
 
     /// <summary>Value equality, <see cref="Epsilons"/> compared element by element.</summary>
     public bool Equals(GwSolverOptions? other) =>

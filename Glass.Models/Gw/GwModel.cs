@@ -89,11 +89,14 @@ public sealed class GwModel
     internal const int Version = 1;
 
     internal GwModel(int depth, int hidden, int embedDim, GwActivation activation, GwCost cost, double epsilon,
-        GwNormalization normX, GwNormalization normY, Parameter[] f, Parameter[] g)
+        GwNormalization normX, GwNormalization normY, Parameter[] f, Parameter[] g, bool skip = false)
     {
         Depth = depth; Hidden = hidden; EmbedDim = embedDim; Activation = activation; Cost = cost; Epsilon = epsilon;
-        NormalizationX = normX; NormalizationY = normY; F = f; G = g;
+        NormalizationX = normX; NormalizationY = normY; F = f; G = g; Skip = skip;
     }
+
+    /// <summary>Each MLP has a linear skip path: f(x) = MLP(x) + W·x (<see cref="LearnedGwOptions.Skip"/>).</summary>
+    public bool Skip { get; }
 
     /// <summary>Linear layers per MLP.</summary>
     public int Depth { get; }
@@ -123,7 +126,7 @@ public sealed class GwModel
     internal static GwModel Create(LearnedGwOptions o, GwNormalization normX, GwNormalization normY)
     {
         return new GwModel(o.Depth, o.Hidden, o.EmbedDim, o.Activation, o.Cost, o.EpsilonMin, normX, normY,
-            Mlp("f", normX.Dim, o, o.Seed * 2 + 1), Mlp("g", normY.Dim, o, o.Seed * 2 + 2));
+            Mlp("f", normX.Dim, o, o.Seed * 2 + 1), Mlp("g", normY.Dim, o, o.Seed * 2 + 2), o.Skip);
     }
 
     private static Parameter[] Mlp(string name, int dIn, LearnedGwOptions o, int seed)
@@ -138,13 +141,16 @@ public sealed class GwModel
             ps.Add(Parameter.Zeros(tag + ".b", 1, next));
             prev = next;
         }
+        // The linear skip path W (dIn × d), Glorot-initialised with its own seed stream.
+        if (o.Skip) ps.Add(Parameter.Glorot(name + ".skip.w", dIn, o.EmbedDim, seed * 1000 + 999));
         return ps.ToArray();
     }
 
     /// <summary>Embedding of already-normalised rows on a tape (training) — cosine cost normalises the rows.</summary>
     internal Var Embed(Tape tape, Parameter[] mlp, double[] z, int n, int d, bool trainable)
     {
-        Var h = tape.Constant(z, n, d);
+        Var input = tape.Constant(z, n, d);
+        Var h = input;
         for (int l = 0; l < Depth; l++)
         {
             Var w = trainable ? mlp[2 * l].On(tape) : tape.Constant(mlp[2 * l].Value, mlp[2 * l].Rows, mlp[2 * l].Cols);
@@ -158,6 +164,12 @@ public sealed class GwModel
                     GwActivation.Gelu => Op.Gelu(h),
                     _ => Op.LeakyRelu(h),
                 };
+        }
+        if (Skip)
+        {
+            var sk = mlp[2 * Depth];
+            Var w = trainable ? sk.On(tape) : tape.Constant(sk.Value, sk.Rows, sk.Cols);
+            h = Op.Add(h, Op.MatMul(input, w));
         }
         return Cost == GwCost.Cosine ? StructOp.NormalizeRows(h) : h;
     }
@@ -205,6 +217,7 @@ public sealed class GwModel
             ["activation"] = Activation.ToString().ToLowerInvariant(),
             ["cost"] = Cost.ToString().ToLowerInvariant(),
             ["epsilon"] = Epsilon,
+            ["skip"] = Skip,
             ["normalization_x"] = NormJson(NormalizationX),
             ["normalization_y"] = NormJson(NormalizationY),
             ["f"] = ParamsJson(F),
@@ -237,9 +250,10 @@ public sealed class GwModel
             double eps = Req<double>(o, "epsilon", path);
             var nx = ReadNorm(o["normalization_x"], path, "normalization_x");
             var ny = ReadNorm(o["normalization_y"], path, "normalization_y");
-            var f = ReadParams(o["f"], path, "f", depth, hidden, embed, nx.Dim);
-            var g = ReadParams(o["g"], path, "g", depth, hidden, embed, ny.Dim);
-            return new GwModel(depth, hidden, embed, act, cost, eps, nx, ny, f, g);
+            bool skip = o["skip"] is { } sn && sn.GetValue<bool>();
+            var f = ReadParams(o["f"], path, "f", depth, hidden, embed, nx.Dim, skip);
+            var g = ReadParams(o["g"], path, "g", depth, hidden, embed, ny.Dim, skip);
+            return new GwModel(depth, hidden, embed, act, cost, eps, nx, ny, f, g, skip);
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentException)
         {
@@ -280,10 +294,11 @@ public sealed class GwModel
         ["values"] = new JsonArray(p.Value.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
     }).ToArray());
 
-    private static Parameter[] ReadParams(JsonNode? node, string path, string key, int depth, int hidden, int embed, int dIn)
+    private static Parameter[] ReadParams(JsonNode? node, string path, string key, int depth, int hidden, int embed, int dIn, bool skip)
     {
         if (node is not JsonArray a) throw new InvalidDataException($"{path}: missing key '{key}'.");
-        if (a.Count != 2 * depth) throw new InvalidDataException($"{path}: '{key}' has {a.Count} parameters; expected {2 * depth} for depth {depth}.");
+        int expected = 2 * depth + (skip ? 1 : 0);
+        if (a.Count != expected) throw new InvalidDataException($"{path}: '{key}' has {a.Count} parameters; expected {expected} for depth {depth}{(skip ? " with the skip path" : "")}.");
         var ps = new Parameter[a.Count];
         int prev = dIn;
         for (int l = 0; l < depth; l++)
@@ -301,6 +316,16 @@ public sealed class GwModel
                 ps[2 * l + t] = new Parameter(Req<string>(o, "name", path), vals, rows, cols);
             }
             prev = next;
+        }
+        if (skip)
+        {
+            var o = a[2 * depth] as JsonObject ?? throw new InvalidDataException($"{path}: '{key}'[{2 * depth}] (the skip path) is not an object.");
+            int rows = Req<int>(o, "rows", path), cols = Req<int>(o, "cols", path);
+            if (rows != dIn || cols != embed)
+                throw new InvalidDataException($"{path}: '{key}' skip weight is {rows}×{cols}; expected {dIn}×{embed}.");
+            var vals = (o["values"] as JsonArray ?? throw new InvalidDataException($"{path}: '{key}' skip weight has no values.")).Select(v => v!.GetValue<double>()).ToArray();
+            if (vals.Length != rows * cols) throw new InvalidDataException($"{path}: '{key}' skip weight has {vals.Length} values; expected {rows * cols}.");
+            ps[2 * depth] = new Parameter(Req<string>(o, "name", path), vals, rows, cols);
         }
         return ps;
     }

@@ -158,7 +158,8 @@ public sealed class LearnedGwTrainer
         $"n{_n}m{_m}dx{_dX}dy{_dY}L{(int)_o.Loss}C{(int)_o.Cost}D{_o.Depth}H{_o.Hidden}E{_o.EmbedDim}A{(int)_o.Activation}B{_o.BatchSize}S{_o.Seed}T{_o.Steps}")
         + (_o.SupervisedWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $"K{_o.KnownPairs?.Count ?? 0}W{_o.SupervisedWeight:R}") : "")
         + (_o.FusedWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $"F{_o.FusedWeight:R}") : "")
-        + (_partnerOf is not null ? "P" : "");
+        + (_partnerOf is not null ? "P" : "")
+        + (_o.Skip ? "R" : "");
 
     /// <summary>One optimisation step on a batch (or the full data).</summary>
     public LearnedGwProgress Step()

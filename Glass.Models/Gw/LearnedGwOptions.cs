@@ -80,6 +80,12 @@ public sealed record LearnedGwOptions
     public int EmbedDim { get; init; } = 16;
     /// <summary>Activation.</summary>
     public GwActivation Activation { get; init; } = GwActivation.Relu;
+    /// <summary>
+    /// A linear skip path in each MLP, f(x) = MLP(x) + W·x (the residual form of He et al. 2016). A linear relation —
+    /// an isometry, a rotation of PCA coordinates — is then exact in the model's reach and generalises to new points; the
+    /// MLP learns what is not linear. On by default; the paper's plain MLPs with false.
+    /// </summary>
+    public bool Skip { get; init; } = true;
     /// <summary>Ground cost between embeddings.</summary>
     public GwCost Cost { get; init; } = GwCost.Cosine;
     /// <summary>Outer loss (default: the GW distance loss, Eq. 4).</summary>

@@ -79,6 +79,7 @@ public static class SnareSeqExperiment
     public static LearnedGwOptions DefaultOptions(int seed) => new()
     {
         Init = GwInit.None,
+        Skip = false,
         Seed = seed,
         Steps = 200,
         Loss = GwLossKind.Rank,

@@ -84,9 +84,9 @@ internal static class GwBenchCommands
         var dim = new Option<int>("--dim") { Description = "Feature dimension of the synthetic mixture (≥ 2).", DefaultValueFactory = _ => 64 };
         var map = new Option<string>("--map") { Description = "orthogonal (Y = X·Q, paper Fig. 2 top) | nonlinear (Y = s·tanh(X·A/τ)·B, Fig. 2 bottom).", DefaultValueFactory = _ => "orthogonal" };
         var trainN = new Option<int?>("--train-n") { Description = "Training samples per side (default: 200 orthogonal, 1000 nonlinear, as in the paper)." };
-        var trainSteps = new Option<int>("--train-steps") { Description = "Training steps (full batch).", DefaultValueFactory = _ => InductiveRecipe.Default.Steps };
-        var init = new Option<string>("--init") { Description = "egw (default: pseudo-pairs from entropic GW on the training samples, label-free) | none (pure learned GW from random MLPs).", DefaultValueFactory = _ => "egw" };
-        var pseudo = new Option<double>("--pseudo-weight") { Description = "Weight of the pseudo-pair term with --init egw (≥ 0).", DefaultValueFactory = _ => InductiveRecipe.Default.SupervisedWeight };
+        var trainSteps = new Option<int?>("--train-steps") { Description = $"Training steps (default: the library's {new LearnedGwOptions().Steps} with --init solver, {InductiveRecipe.Default.Steps} full-batch steps with egw or none)." };
+        var init = new Option<string>("--init") { Description = "solver (default: the library default, LearnedGwOptions with GwInit.Solver — GW solved first, its matches as pseudo-pairs) | egw (the earlier recipe: pseudo-pairs from entropic GW's row-wise argmax, plain MLPs, full batch) | none (pure learned GW from random MLPs).", DefaultValueFactory = _ => "solver" };
+        var pseudo = new Option<double?>("--pseudo-weight") { Description = $"Weight of the pseudo-pair term (default {new GwSolverOptions().PseudoPairWeight} with solver, {InductiveRecipe.Default.SupervisedWeight} with egw)." };
         var loss = new Option<string>("--loss") { Description = "distance (Eq. 4, default) | rank (Eq. 6, row-wise soft ranks: invariant to monotone distortions of the distances).", DefaultValueFactory = _ => "distance" };
         var baseline = new Option<bool>("--baseline") { Description = "Also run the entropic GW baseline (CPU, dense) on each N: time, peak memory, class accuracy." };
         var noModel = new Option<bool>("--baseline-only") { Description = "Only the baseline (no training)." };
@@ -99,7 +99,7 @@ internal static class GwBenchCommands
         };
         cmd.SetAction(p =>
         {
-            int d = p.GetValue(dim), steps = p.GetValue(trainSteps);
+            int d = p.GetValue(dim);
             var sizes = new List<int>();
             foreach (var tok in p.GetValue(n)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
@@ -117,25 +117,23 @@ internal static class GwBenchCommands
             };
             int nt = p.GetValue(trainN) ?? (mapKind == MixtureMap.Orthogonal ? 200 : 1000);
             if (nt < 2) throw new ArgumentException($"--train-n = {nt}; expected an integer ≥ 2.");
+            string initName = p.GetValue(init)!;
+            if (initName is not ("solver" or "egw" or "none")) throw new ArgumentException($"--init {initName}; expected solver, egw or none.");
+            bool solverInit = initName == "solver";
+            int steps = p.GetValue(trainSteps) ?? (solverInit ? new LearnedGwOptions().Steps : InductiveRecipe.Default.Steps);
             if (steps < 0) throw new ArgumentException($"--train-steps = {steps}; expected an integer ≥ 0.");
-            bool egwInit = p.GetValue(init) switch
-            {
-                "egw" => true,
-                "none" => false,
-                var other => throw new ArgumentException($"--init {other}; expected egw or none."),
-            };
             var lossKind = p.GetValue(loss) switch
             {
                 "distance" => GwLossKind.Distance,
                 "rank" => GwLossKind.Rank,
                 var other => throw new ArgumentException($"--loss {other}; expected distance or rank."),
             };
-            double pw = p.GetValue(pseudo);
+            double pw = p.GetValue(pseudo) ?? (solverInit ? new GwSolverOptions().PseudoPairWeight : InductiveRecipe.Default.SupervisedWeight);
             if (!(pw >= 0) || !double.IsFinite(pw)) throw new ArgumentException($"--pseudo-weight = {pw.ToString(CultureInfo.InvariantCulture)}; expected a finite number ≥ 0.");
             bool asJson = p.GetValue(json), onlyBaseline = p.GetValue(noModel), runBaseline = onlyBaseline || p.GetValue(baseline);
             int sd = p.GetValue(seed);
             using var dev = ComputeDevice.Open(p.GetValue(device)!);
-            var recipe = InductiveRecipe.Default with { TrainN = nt, Steps = steps, EgwInit = egwInit, Loss = lossKind, SupervisedWeight = pw };
+            var recipe = InductiveRecipe.Default with { TrainN = nt, Steps = steps, SolverInit = solverInit, EgwInit = initName == "egw", Loss = lossKind, SupervisedWeight = pw };
             var mix = new IsometricMixture(d, classes: 8, sd, mapKind);
             var bench = onlyBaseline ? null : InductiveBenchmark.Train(mix, recipe, sd, dev);
             string mapName = mapKind == MixtureMap.Orthogonal ? "orthogonal" : "nonlinear";
@@ -149,7 +147,7 @@ internal static class GwBenchCommands
                         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                         {
                             ["method"] = "learned-gw-inductive", ["map"] = mapName, ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = nn, ["dim"] = d,
-                            ["seed"] = sd, ["init"] = egwInit ? "egw" : "none", ["pseudo_weight"] = egwInit ? pw : 0, ["loss"] = lossKind.ToString().ToLowerInvariant(), ["train_n"] = nt, ["train_steps"] = steps, ["train_seconds"] = bench.TrainSeconds,
+                            ["seed"] = sd, ["init"] = initName, ["pseudo_weight"] = initName == "none" ? 0 : pw, ["loss"] = lossKind.ToString().ToLowerInvariant(), ["train_n"] = nt, ["train_steps"] = steps, ["train_seconds"] = bench.TrainSeconds,
                             ["train_loss"] = bench.FinalLoss, ["seconds"] = r.Seconds,
                             ["peak_bytes"] = r.PeakBytes, ["allocated_bytes"] = r.AllocatedBytes, ["nxn_bytes"] = 8L * nn * nn,
                             ["accuracy"] = r.ClassAccuracy, ["exact_accuracy"] = r.Accuracy, ["iterations"] = r.Iterations, ["converged"] = r.Converged,
@@ -159,7 +157,7 @@ internal static class GwBenchCommands
                     else
                     {
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"inductive learned GW ({mapName}), N = {nn} per side, d = {d}, {dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, class accuracy {r.ClassAccuracy:F4}, exact-partner accuracy {r.Accuracy:F4}, {r.Iterations} exact O(N²) passes after {r.CandidateIterations} sparse iterations ({r.CandidateSeconds:F2} s), read-out {r.ReadOutSeconds:F2} s; training {bench.TrainSeconds:F1} s on {nt} samples ({steps} steps, init {(egwInit ? "egw" : "none")})"));
+                            $"inductive learned GW ({mapName}), N = {nn} per side, d = {d}, {dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, class accuracy {r.ClassAccuracy:F4}, exact-partner accuracy {r.Accuracy:F4}, {r.Iterations} exact O(N²) passes after {r.CandidateIterations} sparse iterations ({r.CandidateSeconds:F2} s), read-out {r.ReadOutSeconds:F2} s; training {bench.TrainSeconds:F1} s on {nt} samples ({steps} steps, init {initName})"));
                     }
                 }
                 if (runBaseline)

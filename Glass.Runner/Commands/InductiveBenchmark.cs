@@ -38,13 +38,15 @@ internal sealed record InductiveRecipe
     public int TrainN { get; init; } = 200;
     public int Steps { get; init; } = 150;
     public bool EgwInit { get; init; } = true;
+    /// <summary>Train with the library default instead (<see cref="LearnedGwOptions"/>, <see cref="GwInit.Solver"/>), with these Steps, Loss and pseudo-pair weight.</summary>
+    public bool SolverInit { get; init; }
     public double EgwEpsilon { get; init; } = 0.005;
     public double SupervisedWeight { get; init; } = 1e-2;
     public GwLossKind Loss { get; init; } = GwLossKind.Distance;
 
     public LearnedGwOptions Options(int seed, IReadOnlyList<(int X, int Y)>? pairs) => new()
     {
-        Init = GwInit.None, Loss = Loss, Steps = Steps, BatchSize = 0, Seed = seed, Depth = 3, EmbedDim = 16, Hidden = 64, Cost = GwCost.SqEuclidean,
+        Init = GwInit.None, Skip = false, Loss = Loss, Steps = Steps, BatchSize = 0, Seed = seed, Depth = 3, EmbedDim = 16, Hidden = 64, Cost = GwCost.SqEuclidean,
         DistancesX = Euclidean, DistancesY = Euclidean,
         PreprocessX = new GwPreprocessing { Standardize = false, CenterScale = false }, PreprocessY = new GwPreprocessing { Standardize = false, CenterScale = false },
         LearningRate = 3e-3, EpsilonStart = 0.5, EpsilonMin = 0.05, EpsilonDecay = 0.97, SinkhornTol = 1e-5,
@@ -71,6 +73,12 @@ internal static class InductiveBenchmark
         var yTrain = new double[(long)nt * d];
         for (int i = 0; i < nt; i++) Array.Copy(train.Y, (long)perm[i] * d, yTrain, (long)i * d, d);
         var sw = Stopwatch.StartNew();
+        if (recipe.SolverInit)
+        {
+            var o = new LearnedGwOptions { Seed = seed, Steps = recipe.Steps, Loss = recipe.Loss, Solver = new GwSolverOptions { PseudoPairWeight = recipe.SupervisedWeight } };
+            var rs = LearnedGw.Train(train.X, nt, d, yTrain, nt, d, o, dev);
+            return new InductiveBenchmarkModel(mix, rs.Model, dev, sw.Elapsed.TotalSeconds, rs.History.Count > 0 ? rs.History[^1].MainLoss : double.NaN);
+        }
         List<(int, int)>? pairs = null;
         if (recipe.EgwInit)
         {

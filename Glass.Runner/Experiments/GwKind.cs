@@ -109,6 +109,7 @@ internal sealed class GwKind : IExperimentKind
         int depth = m.Int("depth", d.Depth, min: 1);
         int hidden = m.Int("hidden", d.Hidden, min: 1);
         int embed = m.Int("embed_dim", d.EmbedDim, min: 1);
+        bool skip = m.Bool("skip", d.Skip);
         var act = m.Choice("activation", ActivationName(d.Activation), Activations) switch
         {
             "relu" => GwActivation.Relu,
@@ -166,7 +167,7 @@ internal sealed class GwKind : IExperimentKind
         var o = d with
         {
             Solver = solverOptions,
-            Depth = depth, Hidden = hidden, EmbedDim = embed, Activation = act, Cost = cost, Loss = loss, RankDelta = rankDelta,
+            Depth = depth, Hidden = hidden, EmbedDim = embed, Skip = skip, Activation = act, Cost = cost, Loss = loss, RankDelta = rankDelta,
             DistancesX = dist, DistancesY = dist, PreprocessX = pre, PreprocessY = pre,
             SpectralWeight = spectralWeight, SpectralK = spectralK, SinkhornMaxIter = sinkMax, SinkhornTol = sinkTol,
             LearningRate = lr, Steps = steps, BatchSize = batch, EpsilonStart = eps0, EpsilonMin = epsMin, EpsilonDecay = decay,

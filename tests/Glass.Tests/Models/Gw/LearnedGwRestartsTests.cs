@@ -27,7 +27,7 @@ public class LearnedGwRestartsTests
 
     private static LearnedGwOptions Small(int steps, int seed) => new()
     {
-        Init = GwInit.None, // the restart protocol of the paper's training from random MLPs
+        Init = GwInit.None, Skip = false, // the restart protocol of the paper's training from random MLPs
         Loss = GwLossKind.Distance, Cost = GwCost.SqEuclidean, Steps = steps, BatchSize = 0, Depth = 2, Hidden = 16, EmbedDim = 4, Seed = seed,
         LearningRate = 1e-2, EpsilonStart = 0.5, EpsilonMin = 0.05, EpsilonDecay = 0.9, SinkhornTol = 1e-7,
         DistancesX = new DistanceOptions { Metric = DistanceMetric.Euclidean }, DistancesY = new DistanceOptions { Metric = DistanceMetric.Euclidean },

@@ -50,7 +50,7 @@ public class LearnedGwTests
 
     private static LearnedGwOptions Small(int steps, int seed = 0) => new()
     {
-        Init = GwInit.None, // the training loop itself, from random MLPs (GwAlignerTests cover the solver start)
+        Init = GwInit.None, Skip = false, // the training loop itself, from random MLPs (GwAlignerTests cover the solver start)
         Loss = GwLossKind.Distance, Cost = GwCost.SqEuclidean, Steps = steps, BatchSize = 0, Hidden = 32, EmbedDim = 8, Seed = seed,
         LearningRate = 1e-2, EpsilonStart = 0.5, EpsilonMin = 0.03, EpsilonDecay = 0.97, SinkhornTol = 1e-7,
         DistancesX = new DistanceOptions { Metric = DistanceMetric.Euclidean }, DistancesY = new DistanceOptions { Metric = DistanceMetric.Euclidean },
