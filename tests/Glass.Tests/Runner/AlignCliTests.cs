@@ -194,6 +194,47 @@ public class AlignCliTests
     }
 
     [Test]
+    public void DefaultAlign_SolvesGw_WritesEveryCandidate_AndRecoversTheIsometry()
+    {
+        // No --config: the defaults (init solver). X and Y = X·Q are an exact isometry with rows in correspondence.
+        string o = Path.Combine(_dir, "default_solver");
+        var (code, stdout, err) = AlignCli("--x", _x, "--y", _y, "--paired", "--device", "cpu", "--no-plots", "--out", o);
+        Assert.That(code, Is.EqualTo(0), err);
+        using var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(o, "metrics.json")));
+        var root = m.RootElement;
+        Assert.That(root.GetProperty("init").GetString(), Is.EqualTo("solver"));
+        var cands = root.GetProperty("candidates").EnumerateArray().ToArray();
+        Assert.That(cands.Select(c => c.GetProperty("name").GetString()), Is.EqualTo(new[] { "product", "entropic(0.005)", "entropic(0.01)", "model" }));
+        double best = cands.Take(3).Min(c => c.GetProperty("gw_loss").GetDouble());
+        Assert.That(root.GetProperty("selected_gw_loss").GetDouble(), Is.EqualTo(best), "the lowest GW loss wins");
+        Assert.That(root.GetProperty("selected").GetString(), Is.EqualTo(cands.First(c => c.GetProperty("gw_loss").GetDouble() == best).GetProperty("name").GetString()));
+        Assert.That(root.GetProperty("foscttm").GetDouble(), Is.EqualTo(0), "an exact isometry is recovered exactly");
+        Assert.That(root.GetProperty("gw_loss").GetDouble(), Is.LessThan(1e-12));
+        Assert.That(root.GetProperty("smoothing").GetString(), Is.EqualTo("none"));
+        Assert.That(root.GetProperty("train_steps").GetInt32(), Is.EqualTo(new Glass.Models.Gw.LearnedGwOptions().Steps));
+        Assert.That(stdout, Does.Contain("candidate product: GW loss").And.Contain("selected "));
+        var matches = File.ReadAllLines(Path.Combine(o, "matches.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.That(matches.All(f => f[0] == f[1]), Is.True, "row i of X matched to row i of Y");
+        using var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(o, "model", AlignCommand.ConfigFile)));
+        Assert.That(saved.RootElement.GetProperty("train").GetProperty("init").GetString(), Is.EqualTo("solver"), "model/config.json records the init");
+
+        // The trained model reused on the same data (inductive path) pairs the rows as the solver did.
+        string again = Path.Combine(_dir, "default_solver_model");
+        Assert.That(AlignCli("--model", o, "--x", _x, "--y", _y, "--paired", "--device", "cpu", "--no-plots", "--out", again).Code, Is.EqualTo(0));
+        var m2 = File.ReadAllLines(Path.Combine(again, "matches.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.That(m2.Count(f => f[0] == f[1]), Is.GreaterThanOrEqualTo(N - 2), "the model carries the pairing");
+    }
+
+    [TestCase("--restarts", "2")]
+    [TestCase("--selection", "training")]
+    public void RestartOptions_NeedInitNone(string option, string value)
+    {
+        string o = Path.Combine(_dir, "restart_needs_none");
+        AssertBad(AlignCli("--x", _x, "--y", _y, option, value, "--device", "cpu", "--out", o), o, option, "--init none");
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--init", "random", "--device", "cpu", "--out", o), o, "--init = random", "solver | none");
+    }
+
+    [Test]
     public void Restarts_WriteTheRestartFields_AndKeepTheLowestScore()
     {
         string o = Path.Combine(_dir, "restarts");
