@@ -98,20 +98,41 @@ public sealed class GwExperiment : IExperiment, IExperimentReport
     public Action<ExperimentPhase>? Report { get; set; }
 
     /// <inheritdoc />
-    public JsonObject? Details => _selection is not { } s ? null : new JsonObject
+    public JsonObject? Details
     {
-        ["restarts"] = new JsonObject
+        get
         {
-            ["restarts"] = _restarts.Restarts,
-            ["restart_steps"] = _restarts.RestartSteps,
-            ["selection"] = _restarts.SelectionName,
-            ["seeds"] = new JsonArray(s.Seeds.Select(v => (JsonNode)v).ToArray()),
-            ["scores"] = new JsonArray(s.Scores.Select(Num).ToArray()),
-            ["selected"] = s.Selected,
-            ["selected_seed"] = s.Seeds[s.Selected],
-            ["selection_seconds"] = s.Seconds,
-        },
-    };
+            if (_selection is null && Solution is null) return null;
+            var d = new JsonObject();
+            if (Solution is { } sol)
+                d["solver"] = new JsonObject
+                {
+                    ["selected"] = sol.Selected,
+                    ["selected_gw_loss"] = Num(sol.SelectedLoss),
+                    ["smoothing"] = sol.Smoothing,
+                    ["gw_loss"] = Num(sol.GwLoss),
+                    ["pseudo_pairs"] = _options.KnownPairs?.Count ?? 0,
+                    ["candidates"] = new JsonArray(sol.Candidates.Select(c => (JsonNode)new JsonObject
+                    {
+                        ["name"] = c.Name, ["gw_loss"] = Num(c.GwLoss), ["iterations"] = c.Iterations, ["seconds"] = c.Seconds,
+                    }).ToArray()),
+                    ["seconds"] = sol.Seconds,
+                };
+            if (_selection is { } s)
+                d["restarts"] = new JsonObject
+                {
+                    ["restarts"] = _restarts.Restarts,
+                    ["restart_steps"] = _restarts.RestartSteps,
+                    ["selection"] = _restarts.SelectionName,
+                    ["seeds"] = new JsonArray(s.Seeds.Select(v => (JsonNode)v).ToArray()),
+                    ["scores"] = new JsonArray(s.Scores.Select(Num).ToArray()),
+                    ["selected"] = s.Selected,
+                    ["selected_seed"] = s.Seeds[s.Selected],
+                    ["selection_seconds"] = s.Seconds,
+                };
+            return d;
+        }
+    }
 
     /// <inheritdoc />
     public StepMetrics Step()

@@ -61,12 +61,68 @@ internal static class AlignSuite
         return cmd;
     }
 
-    internal static int[] ParseSeeds(string text)
+    /// <summary>
+    /// <c>glass bench align-scaling</c>: wall time of default <c>glass align</c> (<see cref="GwAligner.Align"/>) against N
+    /// on the suite's noisy Gaussian-mixture pair (10-d, rotated, N(0, 0.2²) noise), by stage, with the fitted exponent.
+    /// </summary>
+    public static Command CreateScaling()
+    {
+        var sizes = new Option<string>("--sizes") { Description = "Comma-separated N (points per side).", DefaultValueFactory = _ => "500,1000,2000" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the data and the model.", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "One JSON object per size on stdout." };
+        var cmd = new Command("align-scaling", "Default glass align wall time vs N on a noisy isometric mixture pair: solver, training and total seconds, fitted log–log exponent.")
+        {
+            sizes, seed, json,
+        };
+        cmd.SetAction(p =>
+        {
+            var ns = ParseInts(p.GetValue(sizes)!, "--sizes");
+            if (ns.Any(v => v < 2)) throw new ArgumentException("--sizes: every N must be ≥ 2.");
+            int sd = p.GetValue(seed);
+            bool asJson = p.GetValue(json);
+            var totals = new List<double>();
+            foreach (int n in ns)
+            {
+                var x = AlignSuiteCases.Mixture(n, 10, 8, sd, false);
+                var r = new Random(sd * 31 + 1);
+                var y = AlignSuiteCases.Rotate(x, n, 10, r);
+                for (int k = 0; k < y.Length; k++) y[k] += 0.2 * AlignSuiteCases.Normal(r);
+                var perm = Enumerable.Range(0, n).OrderBy(_ => r.Next()).ToArray();
+                var ys = new double[y.Length];
+                for (int j = 0; j < n; j++) Array.Copy(y, perm[j] * 10, ys, j * 10, 10);
+                var sw = Stopwatch.StartNew();
+                var al = GwAligner.Align(x, n, 10, ys, n, 10, new LearnedGwOptions { Seed = sd }, null, line => Console.Error.WriteLine($"  [N = {n}] {line}"));
+                double total = sw.Elapsed.TotalSeconds;
+                totals.Add(total);
+                int exact = Enumerable.Range(0, n).Count(j => al.Matches()[perm[j]] == j);
+                if (asJson)
+                    Console.WriteLine(new JsonObject
+                    {
+                        ["n"] = n, ["seconds"] = total, ["solve_seconds"] = al.Solution.Seconds, ["train_seconds"] = al.TrainSeconds,
+                        ["selected"] = al.Solution.Selected, ["gw_loss"] = al.GwLoss, ["exact_accuracy"] = (double)exact / n,
+                    }.ToJsonString());
+                else
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"N = {n}: {total:F1} s (solver {al.Solution.Seconds:F1} s, training {al.TrainSeconds:F1} s), selected {al.Solution.Selected}, exact-partner accuracy {(double)exact / n:F3}"));
+            }
+            if (ns.Length >= 2)
+            {
+                var (slope, _) = Output.RunPlots.FitLogLog(ns.Select(v => (double)v).ToArray(), totals.ToArray());
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted exponent of the total time in N: {slope:F2}"));
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static int[] ParseSeeds(string text) => ParseInts(text, "--seeds");
+
+    private static int[] ParseInts(string text, string option)
     {
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length == 0) throw new ArgumentException("--seeds is empty; expected comma-separated integers, e.g. 0,1,2,3,4.");
+        if (parts.Length == 0) throw new ArgumentException($"{option} is empty; expected comma-separated integers, e.g. 0,1,2.");
         return parts.Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
-            : throw new ArgumentException($"--seeds: '{s}' is not an integer; expected comma-separated integers, e.g. 0,1,2,3,4.")).ToArray();
+            : throw new ArgumentException($"{option}: '{s}' is not an integer; expected comma-separated integers, e.g. 0,1,2.")).ToArray();
     }
 
     /// <summary>Runs the suite and prints the table.</summary>

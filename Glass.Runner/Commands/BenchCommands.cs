@@ -21,6 +21,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(MlpCommand());
         foreach (var c in GwBenchCommands.Create()) bench.Subcommands.Add(c);
         bench.Subcommands.Add(AlignSuite.Create());
+        bench.Subcommands.Add(AlignSuite.CreateScaling());
         return bench;
     }
 

@@ -131,7 +131,7 @@ public class ConfigTests
             "gw_snareseq_solver.yaml",
         }));
         Assert.That(Directory.GetFiles(Path.Combine(Configs, "smoke"), "gw_*.yaml").Select(Path.GetFileName),
-            Is.EquivalentTo(new[] { "gw_rank.yaml", "gw_distance.yaml" }));
+            Is.EquivalentTo(new[] { "gw_rank.yaml", "gw_distance.yaml", "gw_solver.yaml" }));
         GwExperimentSpec Load(string f) => (GwExperimentSpec)RunConfig.Load(Path.Combine(Configs, f)).Experiment.Options;
         var rank = Load("gw_snareseq_rank.yaml");
         Assert.That(rank.Data.SnareSeq, Is.EqualTo(Path.GetFullPath(Path.Combine(Configs, "..", "..", "shared", "data", "snareseq"))));

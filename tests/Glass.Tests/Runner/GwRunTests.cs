@@ -220,6 +220,7 @@ public class GwRunTests
 
     [TestCase("gw_rank.yaml")]
     [TestCase("gw_distance.yaml")]
+    [TestCase("gw_solver.yaml")]
     public void SmokeConfig_RunsEndToEnd(string smoke)
     {
         // The smoke twin next to its tiny synthetic pair (paths in the file are relative to it).
@@ -238,7 +239,19 @@ public class GwRunTests
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
         string text = summary.RootElement.ToString();
         Assert.That(text, Does.Contain("foscttm"));
-        Assert.That(summary.RootElement.GetProperty("restarts").GetProperty("seeds").GetArrayLength(), Is.EqualTo(2), "the smoke twins run 2 restarts");
+        if (smoke == "gw_solver.yaml")
+        {
+            // init: solver — the GW solution (its candidates and selection) is in summary.json; no restarts.
+            var sol = summary.RootElement.GetProperty("solver");
+            var cands = sol.GetProperty("candidates").EnumerateArray().Select(c => (c.GetProperty("name").GetString(), c.GetProperty("gw_loss").GetDouble())).ToArray();
+            Assert.That(cands.Select(c => c.Item1), Is.EqualTo(new[] { "product", "entropic(0.005)", "entropic(0.01)" }));
+            Assert.That(sol.GetProperty("selected_gw_loss").GetDouble(), Is.EqualTo(cands.Min(c => c.Item2)));
+            Assert.That(sol.GetProperty("selected_gw_loss").GetDouble(), Is.LessThan(1e-12), "the isometric pair is solved exactly");
+            Assert.That(sol.GetProperty("pseudo_pairs").GetInt32(), Is.EqualTo(40));
+            Assert.That(summary.RootElement.TryGetProperty("restarts", out _), Is.False);
+        }
+        else
+            Assert.That(summary.RootElement.GetProperty("restarts").GetProperty("seeds").GetArrayLength(), Is.EqualTo(2), "the smoke twins run 2 restarts");
         Assert.That(File.Exists(Path.Combine(run, "plots", "loss.png")), Is.True);
     }
 
