@@ -108,7 +108,9 @@ public static class ExactGw
             double alpha;
             if (qa > 0) alpha = Math.Clamp(-qb / (2 * qa), 0, 1);
             else alpha = qa + qb < 0 ? 1 : 0;
-            if (alpha <= 0 || !(qb < 0)) { converged = true; break; }
+            // No decrease along X − Π (neither the first-order gap −qb nor the curvature qa gives one): a stationary point.
+            // A zero gap with negative curvature (ties in the linearisation, e.g. equal eccentricities) still steps.
+            if (!(alpha > 0) || !(qb * alpha + qa * alpha * alpha < 0)) { converged = true; break; }
             double next = loss + qb * alpha + qa * alpha * alpha;
             for (long k = 0; k < nm; k++)
             {

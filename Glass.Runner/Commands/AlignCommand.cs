@@ -56,7 +56,7 @@ internal static class AlignCommand
         var fusedX = new Option<string?>("--fused-x") { Description = "Shared features of X for the fused term ⟨Π, M⟩, M_ij = ‖a_i − b_j‖² / max (overrides model.gw.fused.x): .npy or CSV, one row per row of X; with --fused-y." };
         var fusedY = new Option<string?>("--fused-y") { Description = "Shared features of Y (.npy or CSV, one row per row of Y, the same columns as --fused-x); with --fused-x." };
         var fusedWeight = new Option<double?>("--fused-weight") { Description = "Weight α > 0 of the fused term (overrides model.gw.fused.weight; default 1). Needs --fused-x/--fused-y or model.gw.fused." };
-        var topK = new Option<int>("--top-k") { Description = "Plan entries kept per row in plan_topk.", DefaultValueFactory = _ => 5 };
+        var topK = new Option<int?>("--top-k") { Description = "Plan entries kept per row in plan_topk (default 5, or m when Y has fewer rows)." };
         var noPlots = new Option<bool>("--no-plots") { Description = "Do not write PNG plots." };
         var outDir = new Option<string>("--out") { Description = "Output folder (must not exist or be empty).", Required = true };
         var cmd = new Command("align", "Align two point sets with learned Gromov–Wasserstein (train, or --model to reuse a trained model); writes model, matches, plan, aligned data, metrics, plots.")
@@ -82,10 +82,12 @@ internal static class AlignCommand
     }
 
     internal sealed record AlignRequest(string X, string Y, string? LabelsX, string? LabelsY, bool Paired, string? Config, string? Model,
-        string Device, int? Seed, int? Steps, int? Restarts, int? RestartSteps, string? Selection, int TopK, bool Plots, string Out)
+        string Device, int? Seed, int? Steps, int? Restarts, int? RestartSteps, string? Selection, int? TopKOption, bool Plots, string Out)
     {
         /// <summary>--init (solver | none).</summary>
         public string? Init { get; init; }
+        /// <summary>--top-k resolved (5 or m, whichever is smaller, when not given).</summary>
+        public int TopK => TopKOption ?? 5;
         /// <summary>--known-pairs.</summary>
         public string? KnownPairs { get; init; }
         /// <summary>--supervised-weight.</summary>
@@ -106,7 +108,7 @@ internal static class AlignCommand
     {
         var total = Stopwatch.StartNew();
         AlignFolder.CheckTarget(r.Out);
-        if (r.TopK < 1) throw new ArgumentException($"--top-k = {r.TopK}; expected an integer ≥ 1.");
+        if (r.TopKOption is < 1) throw new ArgumentException($"--top-k = {r.TopKOption}; expected an integer ≥ 1.");
         if (r.Model is not null && (r.Seed is not null || r.Steps is not null || r.Init is not null || r.Restarts is not null || r.RestartSteps is not null || r.Selection is not null))
             throw new ArgumentException("--seed, --steps, --init, --restarts, --restart-steps and --selection set up training; they do not apply with --model.");
         if (r.Init is not null && !Inits.Contains(r.Init))
@@ -181,7 +183,8 @@ internal static class AlignCommand
         if (modelFile is null && ro.Restarts > 1 && ((long)xs.Rows * ys.Rows > GwLossMaxEntries || (long)xs.Rows * xs.Rows > GwLossMaxEntries || (long)ys.Rows * ys.Rows > GwLossMaxEntries))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"--restarts {ro.Restarts} selects by the GW loss of the dense plan, which needs the {xs.Rows}×{ys.Rows} plan and the {xs.Rows}×{xs.Rows}, {ys.Rows}×{ys.Rows} selection distances (limit {GwLossMaxEntries} entries each); use --restarts 1."));
-        if (r.TopK > ys.Rows) throw new ArgumentException($"--top-k = {r.TopK}; expected ≤ the {ys.Rows} rows of {r.Y}.");
+        if (r.TopKOption > ys.Rows) throw new ArgumentException($"--top-k = {r.TopKOption}; expected ≤ the {ys.Rows} rows of {r.Y}.");
+        r = r with { TopKOption = r.TopKOption ?? Math.Min(5, ys.Rows) };
 
         GwModel? trained = null;
         if (modelFile is not null)
