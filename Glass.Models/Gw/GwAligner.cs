@@ -81,7 +81,7 @@ public sealed record GwSolution(double[] Plan, int N, int M, double GwLoss, stri
 }
 
 /// <summary>What <see cref="GwAligner.Align"/> returns: the alignment of the given data and the trained model.</summary>
-/// <param name="Plan">The coupling Π (n×m row-major): the solver's, or the model's own entropic plan when that has the lower GW loss.</param>
+/// <param name="Plan">The coupling Π (n×m row-major): the solver's, or the model's own entropic plan when its GW loss is below the selected candidate's (before smoothing).</param>
 /// <param name="GwLoss">GW loss of <see cref="Plan"/>.</param>
 /// <param name="Source">"solver" or "model".</param>
 /// <param name="Solution">The solver stage.</param>
@@ -119,7 +119,7 @@ public sealed record GwAlignment(double[] Plan, double GwLoss, string Source, Gw
 /// <para>
 /// <b>Learn</b> (<see cref="Align"/>). The MLPs f, g are trained with the GW loss plus Π*'s row-wise matches as pseudo-pairs
 /// (the known-pairs term, paired minibatches), so the model carries the alignment to new data
-/// (<see cref="InductiveAligner"/>); the model's own entropic plan is scored too and is returned when its GW loss is lower.
+/// (<see cref="InductiveAligner"/>); the model's own entropic plan is scored too and is returned when its GW loss is below the selected candidate's.
 /// </para>
 /// </summary>
 public static class GwAligner
@@ -153,7 +153,9 @@ public static class GwAligner
         var mp = ModelPlan(dev, trainer.Model, x, n, y, m);
         double ml = ExactGw.Loss(solution.DistanceX, solution.DistanceY, mp, n, m);
         progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"candidate model: GW loss {ml:G6}"));
-        return ml < solution.GwLoss
+        // The model's plan replaces the solver's only when it beats the selected candidate itself (not its smoothing,
+        // which spends up to τ·L(Π*) on purpose).
+        return ml < solution.SelectedLoss
             ? new GwAlignment(mp, ml, "model", solution, ml, trainer, history, trainSeconds)
             : new GwAlignment(solution.Plan, solution.GwLoss, "solver", solution, ml, trainer, history, trainSeconds);
     }
@@ -254,7 +256,7 @@ public static class GwAligner
     }
 
     /// <summary>Relative ε of the smoothing family, largest first (each solve warm-starts the next).</summary>
-    private static readonly double[] SmoothingEpsilons = { 2e-2, 1e-2, 5e-3, 2e-3, 1e-3 };
+    private static readonly double[] SmoothingEpsilons = { 2e-2, 1e-2, 5e-3, 2e-3 };
 
     /// <summary>
     /// The discrepancy-principle smoothing of an exact plan Π* with loss L*: the family P(ε) = Sinkhorn(−4·T(Π*), ε) — one
