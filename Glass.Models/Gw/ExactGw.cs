@@ -5,7 +5,7 @@ using Glass.Kernels.Linalg;
 
 namespace Glass.Models.Gw;
 
-/// <summary>Options of <see cref="ExactGw.Solve"/> (POT 0.8.2 <c>ot.gromov.gromov_wasserstein</c> defaults where they exist).</summary>
+/// <summary>Options of <see cref="ExactGw"/> (POT 0.8.2 <c>ot.gromov.gromov_wasserstein</c> defaults where they exist).</summary>
 public sealed record ExactGwOptions
 {
     /// <summary>Conditional-gradient iterations at most.</summary>
@@ -23,7 +23,7 @@ public sealed record ExactGwOptions
     }
 }
 
-/// <summary>Result of <see cref="ExactGw.Solve"/>.</summary>
+/// <summary>Result of <see cref="ExactGw"/>.</summary>
 /// <param name="Plan">Π, n×m row-major, in U(a, b); a vertex (a permutation / n when n = m) whenever the last step was a full one.</param>
 /// <param name="N">Rows.</param>
 /// <param name="M">Columns.</param>
@@ -54,7 +54,12 @@ public static class ExactGw
     /// <param name="init">Starting coupling n×m with uniform marginals (each within relative 1e−3; it is rounded onto U(a, b) exactly), or null.</param>
     /// <param name="options">Iteration limits (null = defaults).</param>
     /// <exception cref="ArgumentException">Shapes or non-finite entries; an initial plan whose marginals are not uniform (relative 1e−3).</exception>
-    public static ExactGwResult Solve(double[] dx, double[] dy, int n, int m, double[]? init = null, ExactGwOptions? options = null)
+    public static ExactGwResult Solve(double[] dx, double[] dy, int n, int m, double[]? init = null, ExactGwOptions? options = null) =>
+        Solve(dx, dy, n, m, null, null, init, options);
+
+    /// <summary>As <see cref="Solve(double[], double[], int, int, double[], ExactGwOptions)"/> with marginals a (n) and b (m), positive and summing to 1 (null = uniform).</summary>
+    /// <exception cref="ArgumentException">Shapes, non-finite entries, marginals that are not positive or do not sum to 1, or an initial plan off them (relative 1e−3).</exception>
+    public static ExactGwResult Solve(double[] dx, double[] dy, int n, int m, double[]? a, double[]? b, double[]? init, ExactGwOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(dx);
         ArgumentNullException.ThrowIfNull(dy);
@@ -62,31 +67,31 @@ public static class ExactGw
         o.Validate();
         CheckSquare(dx, n, nameof(dx));
         CheckSquare(dy, m, nameof(dy));
+        var aa = Marginal(a, n, nameof(a));
+        var bb = Marginal(b, m, nameof(b));
         var sw = Stopwatch.StartNew();
-        double a = 1.0 / n, b = 1.0 / m;
         long nm = (long)n * m;
         var plan = new double[nm];
         var t = new double[nm];
         if (init is null)
         {
-            Array.Fill(plan, a * b);
-            var ra = RowMeans(dx, n);
-            var rb = RowMeans(dy, m);
-            Parallel.For(0, n, i => { for (int j = 0; j < m; j++) t[(long)i * m + j] = ra[i] * rb[j]; });
+            var ra = Times(dx, n, aa, squared: false);
+            var rb = Times(dy, m, bb, squared: false);
+            Parallel.For(0, n, i => { for (int j = 0; j < m; j++) { plan[(long)i * m + j] = aa[i] * bb[j]; t[(long)i * m + j] = ra[i] * rb[j]; } });
         }
         else
         {
-            CheckPlan(init, n, m);
+            CheckPlan(init, n, m, aa, bb);
             Array.Copy(init, plan, nm);
-            RoundToMarginals(plan, n, m);
+            RoundToMarginals(plan, n, m, aa, bb);
             Transform(dx, dy, plan, n, m, t);
         }
-        double constant = SquaredMean(dx, n) + SquaredMean(dy, m);
+        double constant = Dot(aa, Times(dx, n, aa, squared: true)) + Dot(bb, Times(dy, m, bb, squared: true));
         double loss = constant - 2 * Dot(t, plan);
         var neg = new double[nm];
         var tx = new double[nm];
         var scratch = new double[nm];
-        var lp = new ExactTransportSolver(n, m);
+        var lp = new ExactTransportSolver(n, m, a is null ? null : aa, b is null ? null : bb);
         int it = 0;
         bool converged = false;
         while (it < o.MaxIter)
@@ -173,20 +178,6 @@ public static class ExactGw
         MatMulCpu.Gemm(dx, scratch, output, n, n, m);
     }
 
-    private static double[] RowMeans(double[] d, int n)
-    {
-        var r = new double[n];
-        Parallel.For(0, n, i => { double s = 0; for (int k = 0; k < n; k++) s += d[(long)i * n + k]; r[i] = s / n; });
-        return r;
-    }
-
-    private static double SquaredMean(double[] d, int n)
-    {
-        double s = 0;
-        foreach (var v in d) s += v * v;
-        return s / ((double)n * n);
-    }
-
     private static double Dot(double[] u, double[] v)
     {
         double s = 0;
@@ -198,25 +189,29 @@ public static class ExactGw
     /// Puts a nearly feasible coupling exactly on U(1/n, 1/m) (Altschuler, Weed &amp; Rigollet 2017, Alg. 2: scale rows and
     /// columns down to their marginals, then add the rank-one remainder); a coupling already in U(a, b) is unchanged.
     /// </summary>
-    public static void RoundToMarginals(double[] p, int n, int m)
+    public static void RoundToMarginals(double[] p, int n, int m) => RoundToMarginals(p, n, m, null, null);
+
+    /// <summary>As <see cref="RoundToMarginals(double[], int, int)"/>, onto U(a, b) (null = uniform).</summary>
+    internal static void RoundToMarginals(double[] p, int n, int m, double[]? a, double[]? b)
     {
-        double a = 1.0 / n, b = 1.0 / m;
+        double A(int i) => a is null ? 1.0 / n : a[i];
+        double B(int j) => b is null ? 1.0 / m : b[j];
         var rs = new double[n];
         var cs = new double[m];
-        for (int i = 0; i < n; i++) { double s = 0; for (int j = 0; j < m; j++) s += p[(long)i * m + j]; rs[i] = s > a ? a / s : 1; }
+        for (int i = 0; i < n; i++) { double s = 0; for (int j = 0; j < m; j++) s += p[(long)i * m + j]; rs[i] = s > A(i) ? A(i) / s : 1; }
         for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) { p[(long)i * m + j] *= rs[i]; cs[j] += p[(long)i * m + j]; }
-        for (int j = 0; j < m; j++) cs[j] = cs[j] > b ? b / cs[j] : 1;
+        for (int j = 0; j < m; j++) cs[j] = cs[j] > B(j) ? B(j) / cs[j] : 1;
         var er = new double[n];
         var ec = new double[m];
         for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) { double v = p[(long)i * m + j] *= cs[j]; er[i] += v; ec[j] += v; }
         double total = 0;
-        for (int i = 0; i < n; i++) { er[i] = Math.Max(0, a - er[i]); total += er[i]; }
-        for (int j = 0; j < m; j++) ec[j] = Math.Max(0, b - ec[j]);
+        for (int i = 0; i < n; i++) { er[i] = Math.Max(0, A(i) - er[i]); total += er[i]; }
+        for (int j = 0; j < m; j++) ec[j] = Math.Max(0, B(j) - ec[j]);
         if (total > 0)
             for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) p[(long)i * m + j] += er[i] * ec[j] / total;
     }
 
-    private static void CheckPlan(double[] p, int n, int m)
+    private static void CheckPlan(double[] p, int n, int m, double[] a, double[] b)
     {
         if (p.Length != (long)n * m) throw new ArgumentException($"init has {p.Length} entries; expected {n}×{m}.", "init");
         var col = new double[m];
@@ -229,10 +224,37 @@ public static class ExactGw
                 if (!(v >= 0) || !double.IsFinite(v)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"init[{i}, {j}] = {v}; expected a finite mass ≥ 0."), "init");
                 s += v; col[j] += v;
             }
-            if (Math.Abs(s * n - 1) > 1e-3) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"init row {i} sums to {s:G6}; expected 1/n = {1.0 / n:G6} (uniform marginals)."), "init");
+            if (Math.Abs(s / a[i] - 1) > 1e-3) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"init row {i} sums to {s:G6}; expected a_{i} = {a[i]:G6} (within relative 1e-3)."), "init");
         }
         for (int j = 0; j < m; j++)
-            if (Math.Abs(col[j] * m - 1) > 1e-3) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"init column {j} sums to {col[j]:G6}; expected 1/m = {1.0 / m:G6} (uniform marginals)."), "init");
+            if (Math.Abs(col[j] / b[j] - 1) > 1e-3) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"init column {j} sums to {col[j]:G6}; expected b_{j} = {b[j]:G6} (within relative 1e-3)."), "init");
+    }
+
+    private static double[] Marginal(double[]? w, int len, string name)
+    {
+        if (w is null) { var u = new double[len]; Array.Fill(u, 1.0 / len); return u; }
+        if (w.Length != len) throw new ArgumentException($"{name} has {w.Length} entries; expected {len}.", name);
+        double s = 0;
+        for (int k = 0; k < len; k++)
+        {
+            if (!(w[k] > 0) || !double.IsFinite(w[k])) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name}[{k}] = {w[k]}; expected a finite mass > 0."), name);
+            s += w[k];
+        }
+        if (Math.Abs(s - 1) > 1e-9) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name} sums to {s:R}; expected 1."), name);
+        return w;
+    }
+
+    /// <summary>D·w, or (D⊙D)·w when <paramref name="squared"/>.</summary>
+    private static double[] Times(double[] d, int n, double[] w, bool squared)
+    {
+        var r = new double[n];
+        Parallel.For(0, n, i =>
+        {
+            double acc = 0;
+            for (int k = 0; k < n; k++) { double v = d[(long)i * n + k]; acc += (squared ? v * v : v) * w[k]; }
+            r[i] = acc;
+        });
+        return r;
     }
 
     private static void CheckSquare(double[] d, int n, string name)

@@ -19,6 +19,18 @@ public sealed record GwSolverOptions
     /// conditional gradient on the full data (a coarse-to-fine start).
     /// </summary>
     public int CoarseSize { get; init; } = 1000;
+    /// <summary>
+    /// Clusters per side of the multiscale start (0 = none): both sides are clustered by k-means; GW between the clusters
+    /// (weights = sizes, distances = mean distances between members) is solved by conditional gradient from the product
+    /// coupling and from <see cref="CoarseRestarts"/> random couplings — cheap at this size, so the combinatorial choice of
+    /// which cluster goes where is explored widely — and the <see cref="MultiscaleStarts"/> best coarse plans, spread over
+    /// their clusters' members, start conditional gradient on all points.
+    /// </summary>
+    public int Clusters { get; init; } = 32;
+    /// <summary>Random starts of the coarse (cluster-level) problem.</summary>
+    public int CoarseRestarts { get; init; } = 64;
+    /// <summary>Best distinct coarse plans lifted to all points as candidates ("multiscale(r)").</summary>
+    public int MultiscaleStarts { get; init; } = 2;
     /// <summary>Conditional-gradient settings of every candidate.</summary>
     public ExactGwOptions Exact { get; init; } = new();
     /// <summary>
@@ -34,6 +46,7 @@ public sealed record GwSolverOptions
     /// <summary>Value equality, <see cref="Epsilons"/> compared element by element.</summary>
     public bool Equals(GwSolverOptions? other) =>
         other is not null && Epsilons.SequenceEqual(other.Epsilons) && CoarseSize == other.CoarseSize && Exact == other.Exact
+        && Clusters == other.Clusters && CoarseRestarts == other.CoarseRestarts && MultiscaleStarts == other.MultiscaleStarts
         && Discrepancy == other.Discrepancy && PseudoPairWeight == other.PseudoPairWeight;
 
     /// <inheritdoc />
@@ -46,6 +59,9 @@ public sealed record GwSolverOptions
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Epsilons contains {e}; expected finite values > 0."), nameof(Epsilons));
         if (!(Discrepancy >= 1) || !double.IsFinite(Discrepancy))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Discrepancy = {Discrepancy}; expected a finite value ≥ 1."), nameof(Discrepancy));
+        if (Clusters < 0 || Clusters == 1) throw new ArgumentException($"Clusters = {Clusters}; expected 0 (no multiscale start) or ≥ 2.", nameof(Clusters));
+        if (CoarseRestarts < 0) throw new ArgumentException($"CoarseRestarts = {CoarseRestarts}; expected ≥ 0.", nameof(CoarseRestarts));
+        if (MultiscaleStarts < 0) throw new ArgumentException($"MultiscaleStarts = {MultiscaleStarts}; expected ≥ 0.", nameof(MultiscaleStarts));
         if (CoarseSize < 2) throw new ArgumentException($"CoarseSize = {CoarseSize}; expected ≥ 2.", nameof(CoarseSize));
         if (!(PseudoPairWeight > 0) || !double.IsFinite(PseudoPairWeight))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"PseudoPairWeight = {PseudoPairWeight}; expected a finite value > 0."), nameof(PseudoPairWeight));
@@ -218,8 +234,10 @@ public static class GwAligner
         var sw = Stopwatch.StartNew();
         var normX = GwNormalization.Fit(x, n, dX, mo.PreprocessX, "x");
         var normY = GwNormalization.Fit(y, m, dY, mo.PreprocessY, "y");
-        var dx = Distances.Compute(normX.Apply(x, n, dX, "x"), n, dX, mo.DistancesX, "x").Values;
-        var dy = Distances.Compute(normY.Apply(y, m, dY, "y"), m, dY, mo.DistancesY, "y").Values;
+        var zx = normX.Apply(x, n, dX, "x");
+        var zy = normY.Apply(y, m, dY, "y");
+        var dx = Distances.Compute(zx, n, dX, mo.DistancesX, "x").Values;
+        var dy = Distances.Compute(zy, m, dY, mo.DistancesY, "y").Values;
         var rng = new Random(mo.Seed);
         var candidates = new List<GwCandidate>();
         double[]? bestPlan = null;
@@ -247,6 +265,18 @@ public static class GwAligner
                     new EntropicGwOptions { Epsilon = eps, Tol = 1e-7, InnerTol = 1e-7, MaxIter = 500, WarmStart = true });
                 var start = sx.Length == n && sy.Length == m ? e.Plan : Lift(e.Plan, sx, sy, dx, n, dy, m);
                 Consider(string.Create(CultureInfo.InvariantCulture, $"entropic({eps:G3})"), ExactGw.Solve(dx, dy, n, m, start, o.Exact), t.Elapsed.TotalSeconds);
+            }
+        }
+        if (o.Clusters >= 2 && o.MultiscaleStarts > 0 && Math.Min(n, m) > o.Clusters)
+        {
+            t.Restart();
+            var starts = Multiscale(zx, n, dX, dx, zy, m, dY, dy, o, rng);
+            double coarseSeconds = t.Elapsed.TotalSeconds;
+            for (int r = 0; r < starts.Count; r++)
+            {
+                t.Restart();
+                Consider(string.Create(CultureInfo.InvariantCulture, $"multiscale({r + 1})"), ExactGw.Solve(dx, dy, n, m, starts[r], o.Exact),
+                    t.Elapsed.TotalSeconds + (r == 0 ? coarseSeconds : 0));
             }
         }
         t.Restart();
@@ -423,6 +453,138 @@ public static class GwAligner
         var p = r.Plan!;
         ExactGw.RoundToMarginals(p, n, m);
         return p;
+    }
+
+    /// <summary>
+    /// The multiscale starts (<see cref="GwSolverOptions.Clusters"/>): k-means clusters of both sides, the cluster-level GW
+    /// problem solved from the product coupling and from random couplings, and the best distinct coarse plans spread
+    /// evenly over their clusters' members (each already in U(1/n, 1/m)).
+    /// </summary>
+    private static List<double[]> Multiscale(double[] zx, int n, int dX, double[] dx, double[] zy, int m, int dY, double[] dy, GwSolverOptions o, Random rng)
+    {
+        var lx = KMeans(zx, n, dX, o.Clusters, rng);
+        var ly = KMeans(zy, m, dY, o.Clusters, rng);
+        var (cdx, wx) = ClusterDistances(dx, n, lx, o.Clusters);
+        var (cdy, wy) = ClusterDistances(dy, m, ly, o.Clusters);
+        int kx = wx.Length, ky = wy.Length;
+        var coarse = new List<ExactGwResult> { ExactGw.Solve(cdx, cdy, kx, ky, wx, wy, null, o.Exact) };
+        for (int r = 0; r < o.CoarseRestarts; r++)
+        {
+            var start = new double[kx * ky];
+            for (int k = 0; k < start.Length; k++) start[k] = -Math.Log(1 - rng.NextDouble());
+            for (int round = 0; round < 50; round++)
+            {
+                for (int a = 0; a < kx; a++) { double s = 0; for (int b = 0; b < ky; b++) s += start[a * ky + b]; for (int b = 0; b < ky; b++) start[a * ky + b] *= wx[a] / s; }
+                for (int b = 0; b < ky; b++) { double s = 0; for (int a = 0; a < kx; a++) s += start[a * ky + b]; for (int a = 0; a < kx; a++) start[a * ky + b] *= wy[b] / s; }
+            }
+            ExactGw.RoundToMarginals(start, kx, ky, wx, wy);
+            coarse.Add(ExactGw.Solve(cdx, cdy, kx, ky, wx, wy, start, o.Exact));
+        }
+        // The best distinct coarse plans (plans closer than 1e-9 in L1 are one solution).
+        var chosen = new List<ExactGwResult>();
+        foreach (var c in coarse.OrderBy(c => c.GwLoss))
+        {
+            if (chosen.Any(q => q.Plan.Zip(c.Plan, (u, v) => Math.Abs(u - v)).Sum() < 1e-9)) continue;
+            chosen.Add(c);
+            if (chosen.Count == o.MultiscaleStarts) break;
+        }
+        var sizeX = new int[kx];
+        var sizeY = new int[ky];
+        foreach (int l in lx) sizeX[l]++;
+        foreach (int l in ly) sizeY[l]++;
+        return chosen.Select(c =>
+        {
+            var p = new double[(long)n * m];
+            Parallel.For(0, n, i =>
+            {
+                int a = lx[i];
+                for (int j = 0; j < m; j++) { int b = ly[j]; p[(long)i * m + j] = c.Plan[a * ky + b] / ((double)sizeX[a] * sizeY[b]); }
+            });
+            return p;
+        }).ToList();
+    }
+
+    /// <summary>
+    /// Lloyd's k-means with k-means++ seeding (Arthur &amp; Vassilvitskii 2007), at most 50 rounds; labels 0…K−1 with every
+    /// label used (empty clusters are dropped and the labels renumbered).
+    /// </summary>
+    internal static int[] KMeans(double[] z, int n, int d, int k, Random rng)
+    {
+        k = Math.Min(k, n);
+        var centres = new double[k * d];
+        var dist = new double[n];
+        Array.Fill(dist, double.PositiveInfinity);
+        int first = rng.Next(n);
+        Array.Copy(z, (long)first * d, centres, 0, d);
+        for (int c = 1; c <= k; c++)
+        {
+            // Distances to the nearest chosen centre; the next centre is drawn ∝ distance².
+            int prev = c - 1;
+            double total = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double s = 0;
+                for (int t = 0; t < d; t++) { double e = z[(long)i * d + t] - centres[prev * d + t]; s += e * e; }
+                if (s < dist[i]) dist[i] = s;
+                total += dist[i];
+            }
+            if (c == k) break;
+            double u = rng.NextDouble() * total;
+            int pick = n - 1;
+            for (int i = 0; i < n; i++) { u -= dist[i]; if (u <= 0) { pick = i; break; } }
+            Array.Copy(z, (long)pick * d, centres, c * d, d);
+        }
+        var label = new int[n];
+        for (int round = 0; round < 50; round++)
+        {
+            bool changed = false;
+            Parallel.For(0, n, () => false, (i, _, ch) =>
+            {
+                int best = 0;
+                double bd = double.PositiveInfinity;
+                for (int c = 0; c < k; c++)
+                {
+                    double s = 0;
+                    for (int t = 0; t < d; t++) { double e = z[(long)i * d + t] - centres[c * d + t]; s += e * e; }
+                    if (s < bd) { bd = s; best = c; }
+                }
+                if (label[i] != best || round == 0) { label[i] = best; ch = true; }
+                return ch;
+            }, ch => { if (ch) changed = true; });
+            if (!changed && round > 0) break;
+            var count = new int[k];
+            Array.Clear(centres);
+            for (int i = 0; i < n; i++) { count[label[i]]++; for (int t = 0; t < d; t++) centres[label[i] * d + t] += z[(long)i * d + t]; }
+            for (int c = 0; c < k; c++) if (count[c] > 0) for (int t = 0; t < d; t++) centres[c * d + t] /= count[c];
+        }
+        // Renumber the non-empty clusters 0…K'−1.
+        var map = new int[k];
+        Array.Fill(map, -1);
+        int next = 0;
+        for (int i = 0; i < n; i++) if (map[label[i]] < 0) map[label[i]] = next++;
+        for (int i = 0; i < n; i++) label[i] = map[label[i]];
+        return label;
+    }
+
+    /// <summary>Mean distance between the members of every two clusters (K×K) and the clusters' weights |c|/n.</summary>
+    private static (double[] D, double[] W) ClusterDistances(double[] d, int n, int[] label, int k)
+    {
+        int kk = label.Max() + 1;
+        var size = new int[kk];
+        foreach (int l in label) size[l]++;
+        var sum = new double[kk * kk];
+        for (int i = 0; i < n; i++)
+        {
+            int a = label[i];
+            for (int j = 0; j < n; j++) sum[a * kk + label[j]] += d[(long)i * n + j];
+        }
+        for (int a = 0; a < kk; a++) for (int b = 0; b < kk; b++) sum[a * kk + b] /= (double)size[a] * size[b];
+        // Exact symmetry for the solver.
+        for (int a = 0; a < kk; a++) for (int b = a + 1; b < kk; b++) { double v = 0.5 * (sum[a * kk + b] + sum[b * kk + a]); sum[a * kk + b] = v; sum[b * kk + a] = v; }
+        var w = size.Select(c => (double)c / n).ToArray();
+        double tot = w.Sum();
+        for (int a = 0; a < kk; a++) w[a] /= tot;
+        return (sum, w);
     }
 
     /// <summary>All indices when n ≤ size, else a uniform sample of size indices (sorted).</summary>

@@ -33,9 +33,10 @@ internal static class AlignSuite
         var methods = new Option<string>("--methods") { Description = "Comma-separated: glass (default glass align), baseline (entropic GW, SCOT-style tuning).", DefaultValueFactory = _ => "glass,baseline" };
         var outFile = new Option<string?>("--out") { Description = "Append one JSON line per (case, seed) to this file (results already there are reused, so an interrupted run resumes)." };
         var list = new Option<bool>("--list") { Description = "List the cases and exit." };
+        var dump = new Option<string?>("--dump") { Description = "Write each (case, seed) pair to DIR/CASE_sSEED_{x,y}.npy and _source_of_y.txt (the row of X each row of Y came from), then exit." };
         var cmd = new Command("align-suite", "Default glass align vs the entropic-GW baseline on exact isometries, non-isometric views, unequal sizes and SNARE-seq: FOSCTTM, exact-partner accuracy, GW loss vs the true pairing's, seconds.")
         {
-            data, snare, cases, seeds, methods, outFile, list,
+            data, snare, cases, seeds, methods, outFile, list, dump,
         };
         cmd.SetAction(p =>
         {
@@ -52,6 +53,21 @@ internal static class AlignSuite
                         throw new ArgumentException($"--cases: unknown case '{nm}'; expected one of {string.Join(", ", all.Select(c => c.Name))}.");
             var chosen = names is null ? all : all.Where(c => names.Contains(c.Name)).ToList();
             var seedList = ParseSeeds(p.GetValue(seeds)!);
+            if (p.GetValue(dump) is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                foreach (var c in chosen)
+                    foreach (int sd in seedList)
+                    {
+                        var pair = c.Build(sd);
+                        string stem = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{c.Name}_s{sd}"));
+                        Glass.Models.Data.Npy.Write(stem + "_x.npy", pair.X, pair.DimX);
+                        Glass.Models.Data.Npy.Write(stem + "_y.npy", pair.Y, pair.DimY);
+                        File.WriteAllLines(stem + "_source_of_y.txt", pair.SourceOfY.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+                        Console.WriteLine($"{stem}_{{x,y}}.npy");
+                    }
+                return 0;
+            }
             var ms = p.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var mth in ms)
                 if (mth is not ("glass" or "baseline")) throw new ArgumentException($"--methods contains '{mth}'; expected glass and/or baseline.");
