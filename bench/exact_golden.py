@@ -33,7 +33,7 @@ def emd_case(name, n, m, seed, uniform=True, zero=False, integer=False):
             "value": float(log["cost"]), "plan": G.ravel().tolist()}
 
 
-def gw_case(name, n, m, d, seed, isometry=False):
+def gw_case(name, n, m, d, seed, isometry=False, weighted=False):
     rng = np.random.RandomState(seed)
     X = rng.randn(n, d) * np.linspace(1.5, 0.5, d)
     if isometry:
@@ -45,9 +45,12 @@ def gw_case(name, n, m, d, seed, isometry=False):
     C1 = ot.dist(X, X, metric="euclidean"); C1 /= C1.max()
     C2 = ot.dist(Y, Y, metric="euclidean"); C2 /= C2.max()
     p, q = ot.unif(n), ot.unif(len(Y))
+    if weighted:
+        p = rng.rand(n) + 0.2; p /= p.sum()
+        q = rng.rand(len(Y)) + 0.2; q /= q.sum()
     T, log = ot.gromov.gromov_wasserstein(C1, C2, p, q, "square_loss", log=True)
     out = {"name": name, "n": n, "m": len(Y), "C1": C1.ravel().tolist(), "C2": C2.ravel().tolist(),
-           "gw_dist": float(log["gw_dist"]), "plan": T.ravel().tolist()}
+           "gw_dist": float(log["gw_dist"]), "plan": T.ravel().tolist(), "p": p.tolist(), "q": q.tolist()}
     if isometry:
         out["source_of_y"] = perm.tolist()
     return out
@@ -75,6 +78,7 @@ gw = {
         gw_case("clouds_30x30", 30, 30, 3, 11),
         gw_case("clouds_35x22", 35, 22, 2, 12),
         gw_case("isometry_40", 40, 40, 4, 13, isometry=True),
+        gw_case("weighted_25x18", 25, 18, 3, 14, weighted=True),
     ],
 }
 with open("tests/Glass.Tests/Golden/exact_gw.json", "w") as f:

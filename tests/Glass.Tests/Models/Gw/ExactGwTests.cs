@@ -9,7 +9,7 @@ namespace Glass.Tests.Models.Gw;
 /// <summary>Exact GW by conditional gradient against POT 0.8.2's <c>ot.gromov.gromov_wasserstein</c> (Golden/exact_gw.json, bench/exact_golden.py).</summary>
 public class ExactGwTests
 {
-    private sealed record Case(string Name, int N, int M, double[] C1, double[] C2, double GwDist, double[] Plan, int[]? SourceOfY);
+    private sealed record Case(string Name, int N, int M, double[] C1, double[] C2, double GwDist, double[] Plan, int[]? SourceOfY, double[] P, double[] Q);
 
     private static readonly Lazy<Case[]> Cases = new(() =>
     {
@@ -18,7 +18,8 @@ public class ExactGwTests
         return doc.RootElement.GetProperty("cases").EnumerateArray().Select(c => new Case(
             c.GetProperty("name").GetString()!, c.GetProperty("n").GetInt32(), c.GetProperty("m").GetInt32(),
             Arr(c.GetProperty("C1")), Arr(c.GetProperty("C2")), c.GetProperty("gw_dist").GetDouble(), Arr(c.GetProperty("plan")),
-            c.TryGetProperty("source_of_y", out var s) ? s.EnumerateArray().Select(x => x.GetInt32()).ToArray() : null)).ToArray();
+            c.TryGetProperty("source_of_y", out var s) ? s.EnumerateArray().Select(x => x.GetInt32()).ToArray() : null,
+            Arr(c.GetProperty("p")), Arr(c.GetProperty("q")))).ToArray();
     });
 
     [TestCase("clouds_30x30")]
@@ -30,6 +31,17 @@ public class ExactGwTests
         Assert.That(r.Converged, Is.True, $"{r.Iterations} iterations");
         Close.Scalar(c.GwDist, r.GwLoss, atol: 1e-12, rtol: 1e-8, what: $"{name}: GW loss vs POT gw_dist");
         Close.All(c.Plan, r.Plan, atol: 1e-10, rtol: 1e-6, what: $"{name}: plan vs POT");
+    }
+
+    [Test]
+    public void NonUniformMarginals_ReachPotsSolution()
+    {
+        var c = Cases.Value.Single(x => x.Name == "weighted_25x18");
+        var r = ExactGw.Solve(c.C1, c.C2, c.N, c.M, c.P, c.Q, null);
+        Assert.That(r.Converged, Is.True);
+        Close.Scalar(c.GwDist, r.GwLoss, atol: 1e-12, rtol: 1e-8, what: "weighted GW loss vs POT gw_dist");
+        Close.All(c.Plan, r.Plan, atol: 1e-10, rtol: 1e-6, what: "weighted plan vs POT");
+        Assert.That(() => ExactGw.Solve(c.C1, c.C2, c.N, c.M, c.P.Select(v => v * 2).ToArray(), c.Q, null), Throws.ArgumentException.With.Message.Contains("sums to"));
     }
 
     [Test]

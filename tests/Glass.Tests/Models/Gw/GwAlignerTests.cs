@@ -72,7 +72,9 @@ public class GwAlignerTests
         // Noisy, non-isometric pair: the candidates differ; the selected one has the lowest loss of all of them.
         var (x, y, _) = Isometric(120, 4, 2, noise: 0.6);
         var s = GwAligner.Solve(x, 120, 4, y, 120, 4, Quick());
-        Assert.That(s.Candidates.Select(c => c.Name), Is.EqualTo(new[] { "product", "entropic(0.005)", "entropic(0.01)" }));
+        var names = s.Candidates.Select(c => c.Name).ToArray();
+        Assert.That(names.Take(3), Is.EqualTo(new[] { "product", "entropic(0.005)", "entropic(0.01)" }));
+        Assert.That(names.Skip(3), Is.EqualTo(new[] { "multiscale(1)", "multiscale(2)" }.Take(names.Length - 3)).And.Not.Empty, "n > Clusters: the multiscale starts run");
         double min = s.Candidates.Min(c => c.GwLoss);
         Assert.That(s.SelectedLoss, Is.EqualTo(min));
         Assert.That(s.Selected, Is.EqualTo(s.Candidates.First(c => c.GwLoss == min).Name));
@@ -94,6 +96,20 @@ public class GwAlignerTests
         Assert.That(soft.Smoothing, Is.Not.EqualTo("none"), "a noisy pair has a misfit to spend");
         Assert.That(soft.GwLoss, Is.GreaterThan(soft.SelectedLoss).And.LessThanOrEqualTo(1.1 * soft.SelectedLoss * (1 + 1e-12)));
         Assert.That(Entropy(soft.Plan), Is.GreaterThan(Entropy(hard.Plan)), "the smoothed plan is softer");
+    }
+
+    [Test]
+    public void KMeans_RecoversWellSeparatedClusters_AndUsesEveryLabel()
+    {
+        // Four tight clusters far apart: k-means++ with 4 centres labels them exactly (up to naming).
+        var z = new double[200 * 2];
+        var r = new Random(3);
+        for (int i = 0; i < 200; i++) { z[i * 2] = 10 * (i % 4) + 0.1 * r.NextDouble(); z[i * 2 + 1] = 0.1 * r.NextDouble(); }
+        var label = GwAligner.KMeans(z, 200, 2, 4, new Random(1));
+        for (int i = 4; i < 200; i++) Assert.That(label[i], Is.EqualTo(label[i % 4]), $"point {i}");
+        Assert.That(label.Distinct().Count(), Is.EqualTo(4));
+        var more = GwAligner.KMeans(z, 200, 2, 8, new Random(1));
+        Assert.That(more.Distinct().OrderBy(v => v), Is.EqualTo(Enumerable.Range(0, more.Max() + 1)), "labels 0…K'−1, none empty");
     }
 
     [TestCase(2, 2)]
