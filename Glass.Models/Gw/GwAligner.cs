@@ -310,7 +310,7 @@ public static class GwAligner
         foreach (double e in SmoothingEpsilons)
         {
             var r = DenseSinkhorn.Solve(ComputeDevice.Cpu, geom, null, null,
-                new SinkhornOptions { Gamma = e, MaxIter = 20000, Tol = 1e-6 * Math.Sqrt(1.0 / n + 1.0 / m), ReturnPlan = true }, f, g);
+                new SinkhornOptions { Gamma = e, MaxIter = 20000, Tol = 1e-4 * Math.Sqrt(1.0 / n + 1.0 / m), ReturnPlan = true }, f, g);
             f = r.F; g = r.G;
             var p = r.Plan!;
             ExactGw.RoundToMarginals(p, n, m);
