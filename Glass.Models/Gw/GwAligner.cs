@@ -239,97 +239,145 @@ public static class GwAligner
         var dx = Distances.Compute(zx, n, dX, mo.DistancesX, "x").Values;
         var dy = Distances.Compute(zy, m, dY, mo.DistancesY, "y").Values;
         var rng = new Random(mo.Seed);
-        var candidates = new List<GwCandidate>();
-        double[]? bestPlan = null;
-        double bestLoss = double.PositiveInfinity;
-        string bestName = "";
+        // Candidates run two at a time (the exact LP is sequential, the GEMMs parallel, so two lanes overlap them); each is a
+        // pure function of its start, and the selection reads them in a fixed order, so the result does not depend on timing.
+        // The random draws (subsample, then k-means and coarse starts) happen on this thread in a fixed order.
+        var lanes = new SemaphoreSlim(Math.Clamp(Environment.ProcessorCount, 1, 2));
+        var report = new object();
+        var jobs = new List<(string Name, Task<(ExactGwResult R, double Seconds)> Run)>();
+        void Queue(string name, Func<ExactGwResult> solve, double extraSeconds = 0) =>
+            jobs.Add((name, Task.Run(async () =>
+            {
+                await lanes.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    var w = Stopwatch.StartNew();
+                    var r = solve();
+                    double seconds = w.Elapsed.TotalSeconds + extraSeconds;
+                    lock (report)
+                        progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"candidate {name}: GW loss {r.GwLoss:G6} ({r.Iterations} conditional-gradient steps, {seconds:F1} s)"));
+                    return (r, seconds);
+                }
+                finally { lanes.Release(); }
+            })));
 
-        void Consider(string name, ExactGwResult r, double seconds)
-        {
-            candidates.Add(new GwCandidate(name, r.GwLoss, r.Iterations, seconds));
-            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"candidate {name}: GW loss {r.GwLoss:G6} ({r.Iterations} conditional-gradient steps, {seconds:F1} s)"));
-            if (r.GwLoss < bestLoss) { bestLoss = r.GwLoss; bestPlan = r.Plan; bestName = name; }
-        }
-
-        var t = Stopwatch.StartNew();
-        Consider("product", ExactGw.Solve(dx, dy, n, m, null, o.Exact), t.Elapsed.TotalSeconds);
+        Queue("product", () => ExactGw.Solve(dx, dy, n, m, null, o.Exact));
         if (o.Epsilons.Count > 0)
         {
             var (sx, sy) = (Sample(n, o.CoarseSize, rng), Sample(m, o.CoarseSize, rng));
             var cdx = Restrict(dx, n, sx);
             var cdy = Restrict(dy, m, sy);
             foreach (double eps in o.Epsilons)
-            {
-                t.Restart();
-                var e = EntropicGw.Solve(ComputeDevice.Cpu, cdx, cdy, sx.Length, sy.Length, null, null,
-                    new EntropicGwOptions { Epsilon = eps, Tol = 1e-7, InnerTol = 1e-7, MaxIter = 500, WarmStart = true });
-                var start = sx.Length == n && sy.Length == m ? e.Plan : Lift(e.Plan, sx, sy, dx, n, dy, m);
-                Consider(string.Create(CultureInfo.InvariantCulture, $"entropic({eps:G3})"), ExactGw.Solve(dx, dy, n, m, start, o.Exact), t.Elapsed.TotalSeconds);
-            }
+                Queue(string.Create(CultureInfo.InvariantCulture, $"entropic({eps:G3})"), () =>
+                {
+                    var e = EntropicGw.Solve(ComputeDevice.Cpu, cdx, cdy, sx.Length, sy.Length, null, null,
+                        new EntropicGwOptions { Epsilon = eps, Tol = 1e-7, InnerTol = 1e-7, MaxIter = 500, WarmStart = true });
+                    var start = sx.Length == n && sy.Length == m ? e.Plan : Lift(e.Plan, sx, sy, dx, n, dy, m);
+                    return ExactGw.Solve(dx, dy, n, m, start, o.Exact);
+                });
         }
         if (o.Clusters >= 2 && o.MultiscaleStarts > 0 && Math.Min(n, m) > o.Clusters)
         {
-            t.Restart();
+            var t = Stopwatch.StartNew();
             var starts = Multiscale(zx, n, dX, dx, zy, m, dY, dy, o, rng);
             double coarseSeconds = t.Elapsed.TotalSeconds;
             for (int r = 0; r < starts.Count; r++)
             {
-                t.Restart();
-                Consider(string.Create(CultureInfo.InvariantCulture, $"multiscale({r + 1})"), ExactGw.Solve(dx, dy, n, m, starts[r], o.Exact),
-                    t.Elapsed.TotalSeconds + (r == 0 ? coarseSeconds : 0));
+                var start = starts[r];
+                Queue(string.Create(CultureInfo.InvariantCulture, $"multiscale({r + 1})"), () => ExactGw.Solve(dx, dy, n, m, start, o.Exact),
+                    r == 0 ? coarseSeconds : 0);
             }
         }
-        t.Restart();
+        var candidates = new List<GwCandidate>();
+        double[]? bestPlan = null;
+        double bestLoss = double.PositiveInfinity;
+        string bestName = "";
+        foreach (var (name, run) in jobs)
+        {
+            var (r, seconds) = run.GetAwaiter().GetResult();
+            candidates.Add(new GwCandidate(name, r.GwLoss, r.Iterations, seconds));
+            if (r.GwLoss < bestLoss) { bestLoss = r.GwLoss; bestPlan = r.Plan; bestName = name; }
+        }
+        var ts = Stopwatch.StartNew();
         var (plan, loss, smoothing) = o.Discrepancy > 1 ? Smooth(dx, dy, n, m, bestPlan!, bestLoss, o.Discrepancy) : (bestPlan!, bestLoss, "none");
-        progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"selected {bestName} (GW loss {bestLoss:G6}); smoothing {smoothing}: GW loss {loss:G6} ({t.Elapsed.TotalSeconds:F1} s)"));
+        progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"selected {bestName} (GW loss {bestLoss:G6}); smoothing {smoothing}: GW loss {loss:G6} ({ts.Elapsed.TotalSeconds:F1} s)"));
         return new GwSolution(plan, n, m, loss, bestName, bestPlan!, bestLoss, smoothing, candidates, dx, dy, sw.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Relative ε of the smoothing family, largest first (each solve warm-starts the next).</summary>
-    private static readonly double[] SmoothingEpsilons = { 2e-2, 1e-2, 5e-3, 2e-3 };
+    /// <summary>Relative ε of the smoothing family, least soft first (each solve warm-starts the next).</summary>
+    private static readonly double[] SmoothingEpsilons = { 2e-3, 5e-3, 1e-2, 2e-2 };
 
     /// <summary>
     /// The discrepancy-principle smoothing of an exact plan Π* with loss L*: the family P(ε) = Sinkhorn(−4·T(Π*), ε) — one
     /// mirror-descent step of entropic GW from Π* (Peyré, Cuturi &amp; Solomon 2016), soft where the linearised GW cost does
     /// not tell columns apart — for ε in <see cref="SmoothingEpsilons"/>, then the mixtures (1 − α)Π* + αP(ε_min); the
-    /// softest member with L ≤ τ·L* is returned (the mixture's loss is an exact quadratic in α). L* = 0 returns Π*.
+    /// softest member with L ≤ τ·L* is returned. The family is walked from the least soft member up and stops at the first
+    /// that spends more than the budget (the loss grows with ε); the mixture's loss is an exact quadratic in α, read off
+    /// ⟨T(Π*), Π*⟩, ⟨T(Π*), P⟩ and ⟨T(P), P⟩ (D_X, D_Y symmetric). L* = 0 returns Π*.
     /// </summary>
     internal static (double[] Plan, double Loss, string How) Smooth(double[] dx, double[] dy, int n, int m, double[] best, double bestLoss, double tau)
     {
         double budget = tau * bestLoss;
         if (!(bestLoss > 1e-12)) return (best, bestLoss, "none");
         long nm = (long)n * m;
-        var t = new double[nm];
-        ExactGw.Transform(dx, dy, best, n, m, t);
+        // On U(1/n, 1/m): L(Π) = c − 2⟨T(Π), Π⟩ with c = Σ D_X² / n² + Σ D_Y² / m².
+        double constant = SumOfSquares(dx) / ((double)n * n) + SumOfSquares(dy) / ((double)m * m);
+        var tb = new double[nm];
+        ExactGw.Transform(dx, dy, best, n, m, tb);
+        var cost = new double[nm];
         double min = double.PositiveInfinity;
-        for (long k = 0; k < nm; k++) { t[k] *= -4; if (t[k] < min) min = t[k]; }
-        for (long k = 0; k < nm; k++) t[k] -= min;
-        var geom = DenseGeometry.FromCostMatrix(t, n, m);
-        double[]? f = null, g = null, soft = null;
-        double eps = 0;
-        foreach (double e in SmoothingEpsilons)
+        for (long k = 0; k < nm; k++) { cost[k] = -4 * tb[k]; if (cost[k] < min) min = cost[k]; }
+        for (long k = 0; k < nm; k++) cost[k] -= min;
+        var geom = DenseGeometry.FromCostMatrix(cost, n, m);
+        var tp = new double[nm];
+        // ε-scaling for the potentials (softest first, each warm-starting the next), then the members are read least soft first.
+        double Tol() => 1e-4 * Math.Sqrt(1.0 / n + 1.0 / m);
+        var potentials = new (double[] F, double[] G)[SmoothingEpsilons.Length];
+        double[]? f = null, g = null;
+        for (int i = SmoothingEpsilons.Length - 1; i >= 0; i--)
         {
             var r = DenseSinkhorn.Solve(ComputeDevice.Cpu, geom, null, null,
-                new SinkhornOptions { Gamma = e, MaxIter = 20000, Tol = 1e-4 * Math.Sqrt(1.0 / n + 1.0 / m), ReturnPlan = true }, f, g);
+                new SinkhornOptions { Gamma = SmoothingEpsilons[i], MaxIter = 20000, Tol = Tol() }, f, g);
             f = r.F; g = r.G;
-            var p = r.Plan!;
-            ExactGw.RoundToMarginals(p, n, m);
-            double l = ExactGw.Loss(dx, dy, p, n, m);
-            if (l <= budget) return (p, l, string.Create(CultureInfo.InvariantCulture, $"entropic({e:G3})"));
-            soft = p; eps = e;
+            potentials[i] = (r.F, r.G);
         }
-        // Mixtures of Π* and the least soft member: L((1 − α)Π* + αP) = L* + α·b + α²·a on U(a, b).
-        double lp = ExactGw.Loss(dx, dy, soft!, n, m);
-        var mid = new double[nm];
-        for (long k = 0; k < nm; k++) mid[k] = 0.5 * (best[k] + soft![k]);
-        double lh = ExactGw.Loss(dx, dy, mid, n, m);
-        // Fit L(α) = L* + bα + aα² through α = 0, ½, 1.
-        double qa = 2 * (lp + bestLoss - 2 * lh), qb = lp - bestLoss - qa;
-        double alpha = LargestRoot(qa, qb, budget - bestLoss);
-        if (alpha <= 0) return (best, bestLoss, "none");
-        var mix = new double[nm];
-        for (long k = 0; k < nm; k++) mix[k] = (1 - alpha) * best[k] + alpha * soft![k];
-        return (mix, ExactGw.Loss(dx, dy, mix, n, m), string.Create(CultureInfo.InvariantCulture, $"mix({alpha:G3}, {eps:G3})"));
+        double[]? passed = null;
+        double passedLoss = 0, passedEps = 0;
+        for (int i = 0; i < SmoothingEpsilons.Length; i++)
+        {
+            double e = SmoothingEpsilons[i];
+            var p = DenseSinkhorn.Solve(ComputeDevice.Cpu, geom, null, null,
+                new SinkhornOptions { Gamma = e, MaxIter = 20000, Tol = Tol(), ReturnPlan = true }, potentials[i].F, potentials[i].G).Plan!;
+            ExactGw.RoundToMarginals(p, n, m);
+            ExactGw.Transform(dx, dy, p, n, m, tp);
+            double pp = Dot(tp, p);
+            double l = Math.Max(0, constant - 2 * pp);
+            if (l <= budget) { (passed, passedLoss, passedEps) = (p, l, e); continue; }
+            if (passed is not null) break;
+            // Even the least soft member spends too much: mix it with Π*.
+            double bb = Dot(tb, best), cross = Dot(tb, p);
+            double qb = 4 * (bb - cross), qa = 2 * (2 * cross - bb - pp);
+            double alpha = LargestRoot(qa, qb, budget - bestLoss);
+            if (alpha <= 0) return (best, bestLoss, "none");
+            var mix = new double[nm];
+            for (long k = 0; k < nm; k++) mix[k] = (1 - alpha) * best[k] + alpha * p[k];
+            return (mix, Math.Max(0, bestLoss + qb * alpha + qa * alpha * alpha), string.Create(CultureInfo.InvariantCulture, $"mix({alpha:G3}, {e:G3})"));
+        }
+        return (passed!, passedLoss, string.Create(CultureInfo.InvariantCulture, $"entropic({passedEps:G3})"));
+    }
+
+    private static double SumOfSquares(double[] d)
+    {
+        double s = 0;
+        foreach (double v in d) s += v * v;
+        return s;
+    }
+
+    private static double Dot(double[] u, double[] v)
+    {
+        double s = 0;
+        for (long k = 0; k < u.Length; k++) s += u[k] * v[k];
+        return s;
     }
 
     /// <summary>Largest α ∈ [0, 1] with a·α² + b·α ≤ c (c ≥ 0; the quadratic is 0 at α = 0).</summary>

@@ -99,6 +99,22 @@ public class GwAlignerTests
     }
 
     [Test]
+    public void Smoothing_MixtureLoss_IsTheExactQuadratic()
+    {
+        // A tight budget forces the mixture branch; its loss comes from the quadratic in α, not a fresh evaluation.
+        var (x, y, _) = Isometric(70, 3, 5, noise: 0.4);
+        var s = GwAligner.Solve(x, 70, 3, y, 70, 3, Quick() with { Solver = new GwSolverOptions { Discrepancy = 1 } });
+        foreach (double tau in new[] { 1.0005, 1.01 })
+        {
+            var (plan, loss, how) = GwAligner.Smooth(s.DistanceX, s.DistanceY, 70, 70, s.SelectedPlan, s.SelectedLoss, tau);
+            Assert.That(loss, Is.EqualTo(ExactGw.Loss(s.DistanceX, s.DistanceY, plan, 70, 70)).Within(1e-12 + 1e-9 * loss), how);
+            Assert.That(loss, Is.LessThanOrEqualTo(tau * s.SelectedLoss * (1 + 1e-9)), how);
+        }
+        var (_, _, tight) = GwAligner.Smooth(s.DistanceX, s.DistanceY, 70, 70, s.SelectedPlan, s.SelectedLoss, 1.0005);
+        Assert.That(tight, Does.StartWith("mix("), "a budget of 0.05 % is spent by a mixture");
+    }
+
+    [Test]
     public void KMeans_RecoversWellSeparatedClusters_AndUsesEveryLabel()
     {
         // Four tight clusters far apart: k-means++ with 4 centres labels them exactly (up to naming).
