@@ -6,6 +6,8 @@
 //   dotnet run -c Release --project bench/GwBench -- snare baseline
 //   dotnet run -c Release --project bench/GwBench -- egw C1.npy C2.npy EPS [device]     (times EntropicGw.Solve; prints JSON)
 //   dotnet run -c Release --project bench/GwBench -- inductive N [device]
+//   dotnet run -c Release --project bench/GwBench -- emd M.npy [repeats]                (times ExactTransport.Solve, uniform marginals; prints JSON)
+//   dotnet run -c Release --project bench/GwBench -- cg C1.npy C2.npy [repeats]         (times ExactGw.Solve from the product coupling; prints JSON)
 using System.Diagnostics;
 using System.Globalization;
 using Glass.Kernels.Device;
@@ -131,6 +133,38 @@ switch (args[0])
         }
         times.Sort();
         Console.WriteLine($"{{\"impl\": \"glass\", \"device\": \"{dev.ShortName}\", \"n\": {c1.Rows}, \"seconds\": {times[times.Count / 2]:G6}, \"all_seconds\": [{string.Join(", ", times.Select(t => t.ToString("G6")))}], \"gw_loss\": {r!.GwLoss:R}, \"iterations\": {r.Iterations}, \"inner_iterations\": {r.InnerIterations}, \"fallbacks\": {r.LogDomainFallbacks}}}");
+        break;
+    }
+    case "emd":
+    {
+        var c = Npy.Read(args[1]);
+        int repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
+        var times = new List<double>();
+        Glass.Kernels.Exact.ExactTransportResult? r = null;
+        for (int k = 0; k < repeats; k++)
+        {
+            var sw = Stopwatch.StartNew();
+            r = Glass.Kernels.Exact.ExactTransport.Solve(c.Data, c.Rows, c.Cols);
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        Console.WriteLine($"{{\"impl\": \"glass\", \"n\": {c.Rows}, \"m\": {c.Cols}, \"seconds\": {times[times.Count / 2]:G6}, \"all_seconds\": [{string.Join(", ", times.Select(t => t.ToString("G6")))}], \"cost\": {r!.Cost:R}}}");
+        break;
+    }
+    case "cg":
+    {
+        var c1 = Npy.Read(args[1]); var c2 = Npy.Read(args[2]);
+        int repeats = args.Length > 3 ? int.Parse(args[3]) : 3;
+        var times = new List<double>();
+        ExactGwResult? r = null;
+        for (int k = 0; k < repeats; k++)
+        {
+            var sw = Stopwatch.StartNew();
+            r = ExactGw.Solve(c1.Data, c2.Data, c1.Rows, c2.Rows, null);
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        Console.WriteLine($"{{\"impl\": \"glass\", \"n\": {c1.Rows}, \"m\": {c2.Rows}, \"seconds\": {times[times.Count / 2]:G6}, \"all_seconds\": [{string.Join(", ", times.Select(t => t.ToString("G6")))}], \"gw_loss\": {r!.GwLoss:R}, \"iterations\": {r.Iterations}}}");
         break;
     }
     case "iso":
