@@ -1,3 +1,4 @@
+using Glass.Kernels.Device;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -127,7 +128,7 @@ internal sealed class PointPlanKernels
         {
             int c = c0 + t, bl = XMath.Min(gs, p.C - c0);
             double v = 0;
-            if (c < p.C) v = XMath.Exp((fr + g[c] - Cost(x, y, xn, yn, r, c, p.D)) * p.InvGamma);
+            if (c < p.C) v = KernelMath.Exp((fr + g[c] - Cost(x, y, xn, yn, r, c, p.D)) * p.InvGamma);
             sum += v;
             sh[t] = v;
             Group.Barrier();
