@@ -16,11 +16,13 @@ namespace Glass.Kernels.Device;
 /// <para>Accuracy, measured against <see cref="Math.Exp"/>, <see cref="Math.Log(double)"/>, <see cref="Math.Atan2"/> and
 /// <see cref="Math.Acos"/> by <c>KernelMathTests</c>:
 /// <list type="bullet">
-/// <item><see cref="Exp"/>: ≤ 2 ulp (max relative error ≤ 2.3e-16 asserted; ≈ 1 ulp measured) on normal results,
-/// x ∈ [−708.39, 709.78]; correctly flushed to the subnormals and to 0 below (exp(x) = 0 exactly for x &lt; −745.14,
-/// which the log-domain Sinkhorn relies on); +∞ above ln(double.MaxValue); NaN passes through.</item>
-/// <item><see cref="Log"/>: ≤ 2 ulp on x &gt; 0 including subnormals; log 0 = −∞, log(x &lt; 0) = NaN, log ∞ = ∞.</item>
-/// <item><see cref="Atan2"/>, <see cref="Acos"/> (float): ≤ 4 float ulp (relative error ≤ 4.8e-7 asserted).</item>
+/// <item><see cref="Exp"/>: ≤ 2 ulp asserted, max relative error ≤ 2.3e-16 asserted (measured: 1.00 ulp, 2.22e-16) on
+/// x ∈ [−745, 709.78], subnormal results included; exp(x) = 0 exactly for x &lt; −745.14 (the log-domain Sinkhorn
+/// relies on exp(−huge) = 0), +∞ above ln(double.MaxValue), NaN passes through.</item>
+/// <item><see cref="Log"/>: ≤ 2 ulp, relative error ≤ 2.3e-16 asserted (measured: 1.00 ulp, 2.22e-16) on all x &gt; 0
+/// including subnormals; log ±0 = −∞, log(x &lt; 0) = NaN, log ∞ = ∞.</item>
+/// <item><see cref="Atan2"/>, <see cref="Acos"/> (float): ≤ 4 float ulp, relative error ≤ 4.8e-7 asserted (measured:
+/// atan2 2.85 ulp / 2.0e-7, acos 3.31 ulp / 2.4e-7).</item>
 /// </list></para>
 /// Every member is aggressively inlined, so no PTX <c>call</c> remains.
 /// </summary>

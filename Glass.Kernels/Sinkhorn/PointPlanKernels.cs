@@ -24,7 +24,8 @@ internal struct PointPlanParams
 /// plan entry P_rc = exp((f_r + g_c − C_rc)/γ) into shared memory; thread 0 keeps the row's k largest (k ≤
 /// <see cref="MaxK"/>, descending, ties to the lower column, as the managed scan does); every thread accumulates its
 /// own output coordinates of Σ_c P_rc Z_c for the block (coalesced reads of Z); the row sum is reduced at the end and
-/// the projection normalised by it.</item>
+/// the projection normalised by it. The entries are unshifted (they are what the kernel returns); <see cref="Device.KernelMath.Exp"/>
+/// costs the same for every argument and is exactly 0 below −745, so a far-away column costs no more than a near one.</item>
 /// </list>
 /// </summary>
 internal sealed class PointPlanKernels
