@@ -38,7 +38,7 @@ internal static class KernelMath
 
     /// <summary>
     /// e^x in double. Cody–Waite reduction x = k·ln 2 + r with k = round(x/ln 2), |r| ≤ ln2/2 (ln 2 in two parts, so r
-    /// is exact to ≈ 2⁻⁶⁴); e^r by its Taylor polynomial of degree 13 (truncation &lt; 5e-18 on |r| ≤ 0.347), evaluated as
+    /// carries an absolute error below 1e-20); e^r by its Taylor polynomial of degree 13 (truncation &lt; 5e-18 on |r| ≤ 0.347), evaluated as
     /// 1 + (r + r²·q(r)); 2^k assembled from exponent bits in two halves, 2^⌊k/2⌋·2^(k−⌊k/2⌋), so k = 1024 (overflow)
     /// and k &lt; −1022 (subnormal results, rounded once) need no special path. Fixed cost for every argument.
     /// </summary>
