@@ -1,3 +1,4 @@
+using Glass.Kernels.Device;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -24,7 +25,7 @@ internal static class GeometryKernels
         float c = p0 * x[o] + p1 * x[o + 1] + p2 * x[o + 2];
         float w0 = x[o] - c * p0, w1 = x[o + 1] - c * p1, w2 = x[o + 2] - c * p2;
         float s = XMath.Sqrt(w0 * w0 + w1 * w1 + w2 * w2);
-        float theta = XMath.Atan2(s, c);
+        float theta = KernelMath.Atan2(s, c);
         if (c < 0f && s <= AntipodalSin)
         {
             // u(p) = normalize(e_k − p_k p), k = argmin |p_k| (first on ties), as in GeometryCpu.AntipodalDirection.
@@ -62,7 +63,7 @@ internal static class GeometryKernels
         float x0 = x[3 * i], x1 = x[3 * i + 1], x2 = x[3 * i + 2];
         float y0 = y[3 * j], y1 = y[3 * j + 1], y2 = y[3 * j + 2];
         float c0 = x1 * y2 - x2 * y1, c1 = x2 * y0 - x0 * y2, c2 = x0 * y1 - x1 * y0;
-        float theta = XMath.Atan2(XMath.Sqrt(c0 * c0 + c1 * c1 + c2 * c2), x0 * y0 + x1 * y1 + x2 * y2);
+        float theta = KernelMath.Atan2(XMath.Sqrt(c0 * c0 + c1 * c1 + c2 * c2), x0 * y0 + x1 * y1 + x2 * y2);
         d[i * m + j] = squared != 0 ? theta * theta : theta;
     }
 

@@ -1,3 +1,4 @@
+using Glass.Kernels.Device;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -48,13 +49,13 @@ internal sealed class BandedSinkhornKernels
         for (int c = l; c < h; c++)
         {
             double d = xr - y[c];
-            s += XMath.Exp((fr + other[c] - d * d) * p.InvGamma - mx);
+            s += KernelMath.Exp((fr + other[c] - d * d) * p.InvGamma - mx);
         }
-        double lse = mx + XMath.Log(s);
+        double lse = mx + KernelMath.Log(s);
         double step = lw - lse;
         own[r] = fr + p.Omega * p.Gamma * step;
-        double marg = p.ErrBefore != 0 ? XMath.Exp(lse) : XMath.Exp(lse + p.Omega * step);
-        double w = XMath.Exp(lw);
+        double marg = p.ErrBefore != 0 ? KernelMath.Exp(lse) : KernelMath.Exp(lse + p.Omega * step);
+        double w = KernelMath.Exp(lw);
         err[r] = (marg - w) * (marg - w);
     }
 
@@ -68,7 +69,7 @@ internal sealed class BandedSinkhornKernels
         {
             double d = si - t[j], cij = d * d;
             double z = (fi + g[j] - cij) * p.InvGamma;
-            double pij = XMath.Exp(z);
+            double pij = KernelMath.Exp(z);
             values[off + j - l] = pij;
             if (pij > 0) { c += pij * cij; h -= pij * z; }
         }

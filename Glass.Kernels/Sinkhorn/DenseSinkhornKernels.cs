@@ -1,3 +1,4 @@
+using Glass.Kernels.Device;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -94,11 +95,11 @@ internal sealed class DenseSinkhornKernels
         for (int c = t; c < p.M; c += Group.DimX)
         {
             double v = (fr + other[c] - Cost(cost, px, py, r, c, p.M, p.D, p.Mode)) * p.InvGamma;
-            if (v > tmx) { ts = ts * XMath.Exp(tmx - v) + 1; tmx = v; }
-            else if (v > double.NegativeInfinity) ts += XMath.Exp(v - tmx);
+            if (v > tmx) { ts = ts * KernelMath.Exp(tmx - v) + 1; tmx = v; }
+            else if (v > double.NegativeInfinity) ts += KernelMath.Exp(v - tmx);
         }
         double mx = ReduceMax(tmx, sh);
-        double s = ReduceSum(tmx > double.NegativeInfinity ? ts * XMath.Exp(tmx - mx) : 0, sh);
+        double s = ReduceSum(tmx > double.NegativeInfinity ? ts * KernelMath.Exp(tmx - mx) : 0, sh);
         if (t == 0)
         {
             double lw = logW[r];
@@ -108,11 +109,11 @@ internal sealed class DenseSinkhornKernels
             }
             else
             {
-                double lse = mx + XMath.Log(s);
+                double lse = mx + KernelMath.Log(s);
                 double step = lw - lse;
                 own[r] = fr + p.Omega * p.Gamma * step;
-                double marg = XMath.Exp(lse + p.Omega * step);
-                double w = XMath.Exp(lw);
+                double marg = KernelMath.Exp(lse + p.Omega * step);
+                double w = KernelMath.Exp(lw);
                 err[r] = (marg - w) * (marg - w);
             }
         }
@@ -130,7 +131,7 @@ internal sealed class DenseSinkhornKernels
         {
             double cij = Cost(cost, px, py, i, j, p.M, p.D, p.Mode);
             double s = (f[i] + g[j] - cij) * p.InvGamma;
-            double pij = XMath.Exp(s);
+            double pij = KernelMath.Exp(s);
             if (plan.Length > 0) plan[(long)i * p.M + j] = pij;
             if (pij > 0) { c += pij * cij; h -= pij * s; z += pij; }
         }

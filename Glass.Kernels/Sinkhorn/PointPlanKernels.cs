@@ -1,3 +1,4 @@
+using Glass.Kernels.Device;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -23,7 +24,8 @@ internal struct PointPlanParams
 /// plan entry P_rc = exp((f_r + g_c − C_rc)/γ) into shared memory; thread 0 keeps the row's k largest (k ≤
 /// <see cref="MaxK"/>, descending, ties to the lower column, as the managed scan does); every thread accumulates its
 /// own output coordinates of Σ_c P_rc Z_c for the block (coalesced reads of Z); the row sum is reduced at the end and
-/// the projection normalised by it.</item>
+/// the projection normalised by it. The entries are unshifted (they are what the kernel returns); <see cref="Device.KernelMath.Exp"/>
+/// costs the same for every argument and is exactly 0 below −745, so a far-away column costs no more than a near one.</item>
 /// </list>
 /// </summary>
 internal sealed class PointPlanKernels
@@ -127,7 +129,7 @@ internal sealed class PointPlanKernels
         {
             int c = c0 + t, bl = XMath.Min(gs, p.C - c0);
             double v = 0;
-            if (c < p.C) v = XMath.Exp((fr + g[c] - Cost(x, y, xn, yn, r, c, p.D)) * p.InvGamma);
+            if (c < p.C) v = KernelMath.Exp((fr + g[c] - Cost(x, y, xn, yn, r, c, p.D)) * p.InvGamma);
             sum += v;
             sh[t] = v;
             Group.Barrier();

@@ -1,3 +1,4 @@
+using Glass.Kernels.Device;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -95,7 +96,7 @@ internal static class TensorKernels
             case (int)UnaryCode.Tanh: return XMath.Tanh(x);
             case (int)UnaryCode.Softplus: return XMath.Max(x, 0f) + XMath.Log(1f + XMath.Exp(-XMath.Abs(x)));
             case (int)UnaryCode.Gelu: return 0.5f * x * (1f + XMath.Tanh(GeluC * (x + 0.044715f * x * x * x)));
-            default: return XMath.Acos(XMath.Clamp(x, -AcosLim, AcosLim));
+            default: return KernelMath.Acos(XMath.Clamp(x, -AcosLim, AcosLim));
         }
     }
 
