@@ -139,7 +139,7 @@ public sealed class CandidateSinkhornTests
         for (int i = 0; i < n; i++) if (a[i] == 0) Assert.That(cand.Result.F[i], Is.EqualTo(double.NegativeInfinity), $"row {i} has no mass");
     }
 
-    public static IEnumerable<TestCaseData> AcceleratedDevices() => Glass.Tests.Support.Devices.AcceleratedCases(cudaShaped: true);
+    public static IEnumerable<TestCaseData> AcceleratedDevices() => Glass.Tests.Support.Devices.AcceleratedCases();
 
     [TestCaseSource(nameof(AcceleratedDevices))]
     public void AcceleratorPathWarmStartsTheDenseSweeps(string device)

@@ -49,7 +49,7 @@ public class EntropicGwTests
         Close.All(c.Plan, r.Plan, atol: 1e-4, rtol: 5e-2, what: $"{name} plan (warm start)");
     }
 
-    public static IEnumerable<TestCaseData> AcceleratedDevices() => Devices.AcceleratedCases(cudaShaped: true);
+    public static IEnumerable<TestCaseData> AcceleratedDevices() => Devices.AcceleratedCases();
 
     [TestCaseSource(nameof(AcceleratedDevices))]
     public void AcceleratorMatchesTheCpuPath(string device)

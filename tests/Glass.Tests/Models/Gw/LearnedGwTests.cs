@@ -101,7 +101,7 @@ public class LearnedGwTests
         }
     }
 
-    public static IEnumerable<TestCaseData> AcceleratedDevices() => Glass.Tests.Support.Devices.AcceleratedCases(cudaShaped: true);
+    public static IEnumerable<TestCaseData> AcceleratedDevices() => Glass.Tests.Support.Devices.AcceleratedCases();
 
     [TestCaseSource(nameof(AcceleratedDevices))]
     public void InductiveOnAnAccelerator_MatchesTheManagedPath(string device)
