@@ -96,6 +96,7 @@ public sealed class ComputeDevice : IDisposable
         try
         {
             using var ctx = Context.Create(b => b.Default().EnableAlgorithms());
+            if (ctx.GetCudaDevices().Count == 0) lines.Add("(no CUDA device: " + CudaDriverProbe.Diagnose() + ")");
             foreach (var d in ctx)
             {
                 string kind = d.AcceleratorType == AcceleratorType.Cuda ? "cuda" : d.AcceleratorType == AcceleratorType.CPU ? "ilgpu-cpu" : d.AcceleratorType.ToString().ToLowerInvariant();
@@ -129,13 +130,15 @@ public sealed class ComputeDevice : IDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new InvalidOperationException("Device 'cuda' was requested but ILGPU could not initialise CUDA: " + e.Message, e);
+            throw new InvalidOperationException(
+                "Device 'cuda' was requested but ILGPU could not initialise CUDA: " + e.Message + " Driver: " + CudaDriverProbe.Diagnose() + ".", e);
         }
         if (ctx.GetCudaDevices().Count == 0)
         {
             ctx.Dispose();
             throw new InvalidOperationException(
-                "Device 'cuda' was requested but ILGPU finds no CUDA device on this machine. Use --device cpu (or auto).");
+                "Device 'cuda' was requested but ILGPU finds no CUDA device on this machine. Driver: " + CudaDriverProbe.Diagnose()
+                + ". Use --device cpu (or auto).");
         }
         return FromContext(ctx, DeviceKind.Cuda);
     }
@@ -146,12 +149,27 @@ public sealed class ComputeDevice : IDisposable
         return FromContext(ctx, DeviceKind.IlgpuCpu);
     }
 
-    private static ComputeDevice FromContext(Context ctx, DeviceKind kind)
+    /// <summary>Threads per group of the CUDA-shaped CPU accelerator: 8 warps of 32, enough for CUDA's 128-thread groups and 16×16 tiles.</summary>
+    internal const int CudaShapedGroup = 256;
+
+    /// <summary>
+    /// ILGPU's CPU accelerator shaped like a CUDA device (warps of 32, <see cref="CudaShapedGroup"/> threads per group), so
+    /// kernels pick the group sizes and tiles they pick on CUDA (128-thread row groups, 16×16 GEMM tiles) instead of the
+    /// default CPU accelerator's 16 threads. For tests: it exercises the multi-block loops and barriers that CUDA runs.
+    /// </summary>
+    internal static ComputeDevice OpenIlgpuCpuCudaShaped()
+    {
+        var shape = new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: CudaShapedGroup / 32, numMultiprocessors: 1);
+        var ctx = Context.Create(b => b.CPU(shape).EnableAlgorithms().Math(MathMode.Default));
+        return FromContext(ctx, DeviceKind.IlgpuCpu, " (ILGPU CPU accelerator, CUDA-shaped groups)");
+    }
+
+    private static ComputeDevice FromContext(Context ctx, DeviceKind kind, string? suffix = null)
     {
         Accelerator acc = kind == DeviceKind.Cuda
             ? ctx.CreateCudaAccelerator(0)
             : ctx.CreateCPUAccelerator(0);
-        string name = acc.Name + (kind == DeviceKind.Cuda ? " (CUDA)" : " (ILGPU CPU accelerator)");
+        string name = acc.Name + (suffix ?? (kind == DeviceKind.Cuda ? " (CUDA)" : " (ILGPU CPU accelerator)"));
         return new ComputeDevice(kind, name, ctx, acc);
     }
 

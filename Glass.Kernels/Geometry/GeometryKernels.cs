@@ -20,7 +20,7 @@ internal static class GeometryKernels
     // result (n×3): result_i = Log_{p_i}(x_i); p, x n×3; one thread per row.
     internal static void Log(Index1D i, ArrayView<float> p, ArrayView<float> x, ArrayView<float> result)
     {
-        int o = 3 * i;
+        long o = 3L * i;
         float p0 = p[o], p1 = p[o + 1], p2 = p[o + 2];
         float c = p0 * x[o] + p1 * x[o + 1] + p2 * x[o + 2];
         float w0 = x[o] - c * p0, w1 = x[o + 1] - c * p1, w2 = x[o + 2] - c * p2;
@@ -46,7 +46,7 @@ internal static class GeometryKernels
     // result (n×3): result_i = Exp_{p_i}(v_i) = cos r·p + (sin r/r)·v, r = ‖v_i‖; p, v n×3; one thread per row.
     internal static void Exp(Index1D i, ArrayView<float> p, ArrayView<float> v, ArrayView<float> result)
     {
-        int o = 3 * i;
+        long o = 3L * i;
         float v0 = v[o], v1 = v[o + 1], v2 = v[o + 2];
         float r = XMath.Sqrt(v0 * v0 + v1 * v1 + v2 * v2);
         float cos = XMath.Cos(r);
@@ -56,28 +56,37 @@ internal static class GeometryKernels
         result[o + 2] = cos * p[o + 2] + sinc * v2;
     }
 
-    // d (n×m): d_ij = atan2(‖x_i × y_j‖, ⟨x_i, y_j⟩) (squared if squared ≠ 0); x n×3, y m×3; index (j, i).
-    internal static void Geodesic(Index2D ji, ArrayView<float> x, ArrayView<float> y, ArrayView<float> d, int m, int squared)
+    // d (n×m): d_ij = atan2(‖x_i × y_j‖, ⟨x_i, y_j⟩) (squared if squared ≠ 0); x n×3, y m×3;
+    // 1-D grid-stride over k = i·m + j < total = n·m (64-bit: no grid-y limit, no int overflow).
+    internal static void Geodesic(Index1D thread, ArrayView<float> x, ArrayView<float> y, ArrayView<float> d, long total, int stride, int m, int squared)
     {
-        int j = ji.X, i = ji.Y;
-        float x0 = x[3 * i], x1 = x[3 * i + 1], x2 = x[3 * i + 2];
-        float y0 = y[3 * j], y1 = y[3 * j + 1], y2 = y[3 * j + 2];
-        float c0 = x1 * y2 - x2 * y1, c1 = x2 * y0 - x0 * y2, c2 = x0 * y1 - x1 * y0;
-        float theta = KernelMath.Atan2(XMath.Sqrt(c0 * c0 + c1 * c1 + c2 * c2), x0 * y0 + x1 * y1 + x2 * y2);
-        d[i * m + j] = squared != 0 ? theta * theta : theta;
+        for (long k = thread; k < total; k += stride)
+        {
+            long i = Launch.Row(k, m);
+            int j = Launch.Col(k, m);
+            float x0 = x[3 * i], x1 = x[3 * i + 1], x2 = x[3 * i + 2];
+            float y0 = y[3L * j], y1 = y[3L * j + 1], y2 = y[3L * j + 2];
+            float c0 = x1 * y2 - x2 * y1, c1 = x2 * y0 - x0 * y2, c2 = x0 * y1 - x1 * y0;
+            float theta = KernelMath.Atan2(XMath.Sqrt(c0 * c0 + c1 * c1 + c2 * c2), x0 * y0 + x1 * y1 + x2 * y2);
+            d[k] = squared != 0 ? theta * theta : theta;
+        }
     }
 
-    // d (n×m): d_ij = Σ_t (x_it − y_jt)²; x n×dim, y m×dim; index (j, i).
-    internal static void SquaredEuclidean(Index2D ji, ArrayView<float> x, ArrayView<float> y, ArrayView<float> d, int m, int dim)
+    // d (n×m): d_ij = Σ_t (x_it − y_jt)²; x n×dim, y m×dim; 1-D grid-stride over k = i·m + j < total = n·m (64-bit).
+    internal static void SquaredEuclidean(Index1D thread, ArrayView<float> x, ArrayView<float> y, ArrayView<float> d, long total, int stride, int m, int dim)
     {
-        int j = ji.X, i = ji.Y;
-        float s = 0f;
-        for (int t = 0; t < dim; t++)
+        for (long k = thread; k < total; k += stride)
         {
-            float diff = x[i * dim + t] - y[j * dim + t];
-            s += diff * diff;
+            long i = Launch.Row(k, m);
+            int j = Launch.Col(k, m);
+            float s = 0f;
+            for (int t = 0; t < dim; t++)
+            {
+                float diff = x[i * dim + t] - y[(long)j * dim + t];
+                s += diff * diff;
+            }
+            d[k] = s;
         }
-        d[i * m + j] = s;
     }
 }
 
@@ -90,8 +99,8 @@ internal sealed class GeometryOps
 {
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _log;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _exp;
-    private readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _geodesic;
-    private readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _squaredEuclidean;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int> _geodesic;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int> _squaredEuclidean;
 
     /// <summary>Compiles and loads the kernels on <paramref name="accelerator"/>.</summary>
     public GeometryOps(Accelerator accelerator)
@@ -99,8 +108,8 @@ internal sealed class GeometryOps
         ArgumentNullException.ThrowIfNull(accelerator);
         _log = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GeometryKernels.Log);
         _exp = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GeometryKernels.Exp);
-        _geodesic = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(GeometryKernels.Geodesic);
-        _squaredEuclidean = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(GeometryKernels.SquaredEuclidean);
+        _geodesic = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int>(GeometryKernels.Geodesic);
+        _squaredEuclidean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int>(GeometryKernels.SquaredEuclidean);
     }
 
     /// <summary><c>result_i = Log_{p_i}(x_i)</c> for n rows; p, x, result n×3.</summary>
@@ -123,7 +132,9 @@ internal sealed class GeometryOps
         Check(n * 3L, "x", x);
         Check(m * 3L, "y", y);
         Check((long)n * m, "d", d);
-        if (n > 0 && m > 0) _geodesic(new Index2D(m, n), x, y, d, m, squared ? 1 : 0);
+        long total = (long)n * m;
+        int threads = Launch.StrideThreads(total);
+        if (total > 0) _geodesic(threads, x, y, d, total, threads, m, squared ? 1 : 0);
     }
 
     /// <summary><c>d_ij = ‖x_i − y_j‖²</c>; x n×dim, y m×dim, d n×m.</summary>
@@ -132,7 +143,9 @@ internal sealed class GeometryOps
         Check((long)n * dim, "x", x);
         Check((long)m * dim, "y", y);
         Check((long)n * m, "d", d);
-        if (n > 0 && m > 0) _squaredEuclidean(new Index2D(m, n), x, y, d, m, dim);
+        long total = (long)n * m;
+        int threads = Launch.StrideThreads(total);
+        if (total > 0) _squaredEuclidean(threads, x, y, d, total, threads, m, dim);
     }
 
     private static void Check(long need, string name, ArrayView<float> view)

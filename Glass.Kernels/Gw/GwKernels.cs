@@ -1,17 +1,24 @@
 using Glass.Kernels.Linalg;
 using ILGPU;
 using ILGPU.Runtime;
+using Glass.Kernels.Device;
 
 namespace Glass.Kernels.Gw;
 
 /// <summary>ILGPU kernels of the entropic-GW linearisation (square loss). The CPU reference is <see cref="GwLinearizationCpu"/>.</summary>
 internal static class GwKernels
 {
-    // grid = n·m; out[i·m + j] = s·(r[i] + c[j]) + t·g[i·m + j]   (tens = 2·constC − 4·D_X Π D_Y with s = 2, t = −4).
-    internal static void Combine(Index1D k, ArrayView<float> g, ArrayView<float> r, ArrayView<float> c, ArrayView<float> output, int m, float s, float t)
+    // out[i·m + j] = s·(r[i] + c[j]) + t·g[i·m + j]   (tens = 2·constC − 4·D_X Π D_Y with s = 2, t = −4);
+    // 1-D grid-stride over k < total = n·m (64-bit: n·m may pass 2³¹).
+    internal static void Combine(Index1D thread, ArrayView<float> g, ArrayView<float> r, ArrayView<float> c, ArrayView<float> output,
+        long total, int stride, int m, float s, float t)
     {
-        int i = k / m, j = k - i * m;
-        output[k] = s * (r[i] + c[j]) + t * g[k];
+        for (long k = thread; k < total; k += stride)
+        {
+            long i = Launch.Row(k, m);
+            int j = Launch.Col(k, m);
+            output[k] = s * (r[i] + c[j]) + t * g[k];
+        }
     }
 }
 
@@ -22,13 +29,13 @@ internal static class GwKernels
 /// </summary>
 internal sealed class GwOps
 {
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float> _combine;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, float, float> _combine;
 
     public GwOps(Accelerator accelerator)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         MatMul = new MatMulOps(accelerator);
-        _combine = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float>(GwKernels.Combine);
+        _combine = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, float, float>(GwKernels.Combine);
     }
 
     /// <summary>The GEMM kernel.</summary>
@@ -40,6 +47,8 @@ internal sealed class GwOps
     {
         MatMul.Gemm(dx, plan, tmp, n, n, m);
         MatMul.Gemm(tmp, dy, g, n, m, m);
-        _combine((int)((long)n * m), g, r, c, output, m, s, t);
+        long total = (long)n * m;
+        int threads = Launch.StrideThreads(total);
+        if (total > 0) _combine(threads, g, r, c, output, total, threads, m, s, t);
     }
 }

@@ -6,9 +6,9 @@ namespace Glass.Kernels.Linalg;
 /// <summary>Shape of one GEMM launch: <c>C (N×M) = op(A) (N×K) · op(B) (K×M)</c> [+ C].</summary>
 internal readonly struct GemmShape
 {
-    public GemmShape(int n, int k, int m, bool transA, bool transB, bool accumulate)
+    public GemmShape(int n, int k, int m, bool transA, bool transB, bool accumulate, int tilesX = 1)
     {
-        N = n; K = k; M = m;
+        N = n; K = k; M = m; TilesX = tilesX;
         TransA = transA ? 1 : 0;
         TransB = transB ? 1 : 0;
         Accumulate = accumulate ? 1 : 0;
@@ -26,6 +26,8 @@ internal readonly struct GemmShape
     public readonly int TransB;
     /// <summary>1: C += op(A)·op(B) instead of C = op(A)·op(B).</summary>
     public readonly int Accumulate;
+    /// <summary>Tiles across C's columns, ⌈M/T⌉: the 1-D grid index g is tile (g mod TilesX, g div TilesX).</summary>
+    public readonly int TilesX;
 }
 
 /// <summary>ILGPU GEMM kernel (float32, shared-memory tiling). The CPU reference is <see cref="MatMulCpu"/>.</summary>
@@ -37,14 +39,16 @@ internal static class MatMulKernels
     /// <summary>Row stride of a shared tile: one pad column so the transposed tile stores do not hit one bank.</summary>
     private const int Ld = MaxTile + 1;
 
-    // C (N×M) = op(A)(N×K)·op(B)(K×M) [+C]; group (T, T), T ≤ 16; grid (⌈M/T⌉, ⌈N/T⌉); one C entry per thread.
+    // C (N×M) = op(A)(N×K)·op(B)(K×M) [+C]; group (T, T), T ≤ 16; 1-D grid of ⌈M/T⌉·⌈N/T⌉ tiles (no grid-y limit on N);
+    // one C entry per thread; 64-bit offsets (N·K, K·M, N·M may pass 2³¹).
     internal static void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape s)
     {
         var tileA = SharedMemory.Allocate<float>(MaxTile * Ld); // tileA[r·Ld + q] = op(A)(row0 + r, k0 + q)
         var tileB = SharedMemory.Allocate<float>(MaxTile * Ld); // tileB[q·Ld + j] = op(B)(k0 + q, col0 + j)
         int t = Group.DimX;
         int tx = Group.IdxX, ty = Group.IdxY;
-        int row0 = Grid.IdxY * t, col0 = Grid.IdxX * t;
+        int tileRow = Grid.IdxX / s.TilesX;
+        int row0 = tileRow * t, col0 = (Grid.IdxX - tileRow * s.TilesX) * t;
         float acc = 0f;
 
         for (int k0 = 0; k0 < s.K; k0 += t)
@@ -53,22 +57,22 @@ internal static class MatMulKernels
             if (s.TransA == 0)
             {
                 int i = row0 + ty, q = k0 + tx;
-                tileA[ty * Ld + tx] = i < s.N && q < s.K ? a[i * s.K + q] : 0f;
+                tileA[ty * Ld + tx] = i < s.N && q < s.K ? a[(long)i * s.K + q] : 0f;
             }
             else
             {
                 int i = row0 + tx, q = k0 + ty;
-                tileA[tx * Ld + ty] = i < s.N && q < s.K ? a[q * s.N + i] : 0f;
+                tileA[tx * Ld + ty] = i < s.N && q < s.K ? a[(long)q * s.N + i] : 0f;
             }
             if (s.TransB == 0)
             {
                 int q = k0 + ty, j = col0 + tx;
-                tileB[ty * Ld + tx] = q < s.K && j < s.M ? b[q * s.M + j] : 0f;
+                tileB[ty * Ld + tx] = q < s.K && j < s.M ? b[(long)q * s.M + j] : 0f;
             }
             else
             {
                 int q = k0 + tx, j = col0 + ty;
-                tileB[tx * Ld + ty] = q < s.K && j < s.M ? b[j * s.K + q] : 0f;
+                tileB[tx * Ld + ty] = q < s.K && j < s.M ? b[(long)j * s.K + q] : 0f;
             }
             Group.Barrier();
 
@@ -80,7 +84,7 @@ internal static class MatMulKernels
         int row = row0 + ty, col = col0 + tx;
         if (row < s.N && col < s.M)
         {
-            int idx = row * s.M + col;
+            long idx = (long)row * s.M + col;
             c[idx] = s.Accumulate != 0 ? c[idx] + acc : acc;
         }
     }
@@ -122,11 +126,12 @@ internal sealed class MatMulOps
     public void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int n, int k, int m,
         bool transA = false, bool transB = false, bool accumulate = false)
     {
+        int tilesX = (int)(((long)m + Tile - 1) / Tile), tilesY = (int)(((long)n + Tile - 1) / Tile);
+        int tiles = Device.Launch.CheckedCount(tilesX, tilesY, $"GEMM tiles for C {n}×{m} (tile {Tile})");
         if (a.Length < (long)n * k || b.Length < (long)k * m || c.Length < (long)n * m)
             throw new ArgumentException(
                 $"GEMM views too short for n={n}, k={k}, m={m}: a {a.Length} (need {(long)n * k}), b {b.Length} (need {(long)k * m}), c {c.Length} (need {(long)n * m}).");
         if (n == 0 || m == 0) return;
-        var grid = new Index2D((m + Tile - 1) / Tile, (n + Tile - 1) / Tile);
-        _gemm(new KernelConfig(grid, new Index2D(Tile, Tile)), a, b, c, new GemmShape(n, k, m, transA, transB, accumulate));
+        _gemm(new KernelConfig(new Index2D(tiles, 1), new Index2D(Tile, Tile)), a, b, c, new GemmShape(n, k, m, transA, transB, accumulate, tilesX));
     }
 }

@@ -30,9 +30,7 @@ internal sealed class DenseSinkhornKernels
     public DenseSinkhornKernels(Accelerator acc)
     {
         _acc = acc;
-        int g = 1;
-        while (g * 2 <= Math.Min(MaxGroup, acc.MaxNumThreadsPerGroup)) g *= 2;
-        _group = acc.AcceleratorType == AcceleratorType.CPU ? Math.Min(g, 16) : Math.Min(g, 128);
+        _group = Device.Launch.RowGroup(acc, MaxGroup); // 128 on CUDA (and the CUDA-shaped CPU accelerator), 16 on the default CPU accelerator
         _rowUpdate = acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>>(RowUpdateKernel);
         _finish = acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>, ArrayView<double>, ArrayView<double>>(FinishKernel);
     }

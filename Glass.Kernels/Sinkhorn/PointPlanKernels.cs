@@ -42,9 +42,7 @@ internal sealed class PointPlanKernels
     public PointPlanKernels(Accelerator acc)
     {
         _acc = acc;
-        int g = 1;
-        while (g * 2 <= Math.Min(MaxGroup, acc.MaxNumThreadsPerGroup)) g *= 2;
-        _group = acc.AcceleratorType == AcceleratorType.CPU ? Math.Min(g, 16) : Math.Min(g, 128);
+        _group = Device.Launch.RowGroup(acc, MaxGroup); // 128 on CUDA (and the CUDA-shaped CPU accelerator), 16 on the default CPU accelerator
         _nearest = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, PointPlanParams, ArrayView<int>, ArrayView<double>>(NearestKernel);
         _rows = acc.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, PointPlanParams,
             ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(RowsKernel);

@@ -167,7 +167,7 @@ internal static class TensorKernels
         int j0 = tCols == 1 ? 0 : q, j1 = tCols == 1 ? cols : q + 1;
         float acc = 0f;
         for (int i = i0; i < i1; i++)
-            for (int j = j0; j < j1; j++) acc += full[i * cols + j];
+            for (int j = j0; j < j1; j++) acc += full[(long)i * cols + j];
         output[o] = accumulate != 0 ? output[o] + acc : acc;
     }
 
@@ -190,7 +190,7 @@ internal static class TensorKernels
     // y (rows): y_i = log Σ_j exp(a_ij), max-shifted; a rows×cols.
     internal static void LogSumExpRows(Index1D i, ArrayView<float> a, ArrayView<float> y, int cols)
     {
-        int off = i * cols;
+        long off = (long)i.X * cols;
         float mx = a[off];
         for (int j = 1; j < cols; j++) mx = XMath.Max(mx, a[off + j]);
         float s = 0f;
@@ -209,7 +209,7 @@ internal static class TensorKernels
     // y (rows): y_i = sqrt(Σ_j a_ij² + 1e-24); a rows×cols.
     internal static void RowNorms(Index1D i, ArrayView<float> a, ArrayView<float> y, int cols)
     {
-        int off = i * cols;
+        long off = (long)i.X * cols;
         float s = 0f;
         for (int j = 0; j < cols; j++) s += a[off + j] * a[off + j];
         y[i] = XMath.Sqrt(s + 1e-24f);
@@ -223,15 +223,19 @@ internal static class TensorKernels
         ga[k] = accumulate != 0 ? ga[k] + d : d;
     }
 
-    // y (n×p): y_ij (+)= Σ_k S_ik x_kj for CSR S (rowPtr n+1, colIdx/values nnz), x rows×p; index (j, i).
-    internal static void SpMM(Index2D ji, ArrayView<int> rowPtr, ArrayView<int> colIdx, ArrayView<float> values, ArrayView<float> x,
-        ArrayView<float> y, int p, int accumulate)
+    // y (n×p): y_ij (+)= Σ_k S_ik x_kj for CSR S (rowPtr n+1, colIdx/values nnz), x rows×p;
+    // 1-D grid-stride over o = i·p + j < total = n·p (64-bit: no grid-y limit on n, no int overflow).
+    internal static void SpMM(Index1D thread, ArrayView<int> rowPtr, ArrayView<int> colIdx, ArrayView<float> values, ArrayView<float> x,
+        ArrayView<float> y, long total, int stride, int p, int accumulate)
     {
-        int j = ji.X, i = ji.Y;
-        float acc = 0f;
-        for (int k = rowPtr[i]; k < rowPtr[i + 1]; k++) acc += values[k] * x[colIdx[k] * p + j];
-        int o = i * p + j;
-        y[o] = accumulate != 0 ? y[o] + acc : acc;
+        for (long o = thread; o < total; o += stride)
+        {
+            long i = Launch.Row(o, p);
+            int j = Launch.Col(o, p);
+            float acc = 0f;
+            for (int k = rowPtr[i]; k < rowPtr[i + 1]; k++) acc += values[k] * x[(long)colIdx[k] * p + j];
+            y[o] = accumulate != 0 ? y[o] + acc : acc;
+        }
     }
 
     // out (n×d): out_ik (+)= c · (s_i · x_ik − z_ik); the pull-back of pairwise squared distances (s = row sums of G, z = G·y).
@@ -262,7 +266,7 @@ internal sealed class TensorOps
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _lseBack;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _rowNorms;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _rowNormsBack;
-    private readonly Action<Index2D, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _spmm;
+    private readonly Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int> _spmm;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> _scaledRowsMinus;
 
     /// <summary>Compiles and loads every kernel on <paramref name="accelerator"/>.</summary>
@@ -281,7 +285,7 @@ internal sealed class TensorOps
         _lseBack = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(TensorKernels.LogSumExpRowsBackward);
         _rowNorms = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(TensorKernels.RowNorms);
         _rowNormsBack = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(TensorKernels.RowNormsBackward);
-        _spmm = acc.LoadAutoGroupedStreamKernel<Index2D, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(TensorKernels.SpMM);
+        _spmm = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int>(TensorKernels.SpMM);
         _scaledRowsMinus = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(TensorKernels.ScaledRowsMinus);
     }
 
@@ -294,45 +298,50 @@ internal sealed class TensorOps
 
     /// <summary>y = a ∘ b with broadcasting (y is s.Rows×s.Cols).</summary>
     public void Binary(ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, BroadcastShape s, BinaryCode code) =>
-        _binary(s.Rows * s.Cols, a, b, y, s, (int)code);
+        _binary(Launch.CheckedCount(s.Rows, s.Cols, "binary op"), a, b, y, s, (int)code);
 
     /// <summary>Full-size partials da, db (s.Rows×s.Cols each) of a ∘ b times g; reduce with <see cref="ReduceTo"/>.</summary>
     public void BinaryBackward(ArrayView<float> a, ArrayView<float> b, ArrayView<float> g, ArrayView<float> da, ArrayView<float> db, BroadcastShape s, BinaryCode code) =>
-        _binaryBack(s.Rows * s.Cols, a, b, g, da, db, s, (int)code);
+        _binaryBack(Launch.CheckedCount(s.Rows, s.Cols, "binary op backward"), a, b, g, da, db, s, (int)code);
 
     /// <summary>output (tRows×tCols) (+)= full (rows×cols) summed over the broadcast dimensions (tRows or tCols = 1).</summary>
-    public void ReduceTo(ArrayView<float> full, ArrayView<float> output, int rows, int cols, int tRows, int tCols, bool accumulate) =>
-        _reduceTo(tRows * tCols, full, output, rows, cols, tRows, tCols, accumulate ? 1 : 0);
+    public void ReduceTo(ArrayView<float> full, ArrayView<float> output, int rows, int cols, int tRows, int tCols, bool accumulate)
+    {
+        Launch.CheckedCount(rows, cols, "reduce-to source");
+        _reduceTo(Launch.CheckedCount(tRows, tCols, "reduce-to target"), full, output, rows, cols, tRows, tCols, accumulate ? 1 : 0);
+    }
 
     /// <summary>y (rows×cols) (+)= c · src broadcast from sRows×sCols.</summary>
     public void BroadcastTo(ArrayView<float> src, ArrayView<float> y, int rows, int cols, int sRows, int sCols, float c, bool accumulate) =>
-        _broadcastTo(rows * cols, src, y, cols, sRows, sCols, c, accumulate ? 1 : 0);
+        _broadcastTo(Launch.CheckedCount(rows, cols, "broadcast-to"), src, y, cols, sRows, sCols, c, accumulate ? 1 : 0);
 
     /// <summary>y (cols×rows) (+)= aᵀ for a rows×cols.</summary>
     public void Transpose(ArrayView<float> a, ArrayView<float> y, int rows, int cols, bool accumulate) =>
-        _transpose(rows * cols, a, y, rows, cols, accumulate ? 1 : 0);
+        _transpose(Launch.CheckedCount(rows, cols, "transpose"), a, y, rows, cols, accumulate ? 1 : 0);
 
     /// <summary>y_i = log Σ_j exp(a_ij) for a rows×cols.</summary>
     public void LogSumExpRows(ArrayView<float> a, ArrayView<float> y, int rows, int cols) => _lse(rows, a, y, cols);
 
     /// <summary>ga (+)= g_i · softmax_j(a_i·) given y = LSE rows.</summary>
     public void LogSumExpRowsBackward(ArrayView<float> a, ArrayView<float> y, ArrayView<float> g, ArrayView<float> ga, int rows, int cols, bool accumulate) =>
-        _lseBack(rows * cols, a, y, g, ga, cols, accumulate ? 1 : 0);
+        _lseBack(Launch.CheckedCount(rows, cols, "log-sum-exp backward"), a, y, g, ga, cols, accumulate ? 1 : 0);
 
     /// <summary>y_i = ‖a_i‖ (with 1e-24 under the root).</summary>
     public void RowNorms(ArrayView<float> a, ArrayView<float> y, int rows, int cols) => _rowNorms(rows, a, y, cols);
 
     /// <summary>ga (+)= g_i a_ij / y_i.</summary>
     public void RowNormsBackward(ArrayView<float> a, ArrayView<float> y, ArrayView<float> g, ArrayView<float> ga, int rows, int cols, bool accumulate) =>
-        _rowNormsBack(rows * cols, a, y, g, ga, cols, accumulate ? 1 : 0);
+        _rowNormsBack(Launch.CheckedCount(rows, cols, "row norms backward"), a, y, g, ga, cols, accumulate ? 1 : 0);
 
     /// <summary>y (n×p) (+)= S·x for CSR S with n rows.</summary>
     public void SpMM(ArrayView<int> rowPtr, ArrayView<int> colIdx, ArrayView<float> values, ArrayView<float> x, ArrayView<float> y, int n, int p, bool accumulate)
     {
-        if (n > 0 && p > 0) _spmm(new Index2D(p, n), rowPtr, colIdx, values, x, y, p, accumulate ? 1 : 0);
+        long total = (long)n * p;
+        int threads = Launch.StrideThreads(total);
+        if (total > 0) _spmm(threads, rowPtr, colIdx, values, x, y, total, threads, p, accumulate ? 1 : 0);
     }
 
     /// <summary>output (n×d) (+)= c · (s_i x_ik − z_ik).</summary>
     public void ScaledRowsMinus(ArrayView<float> s, ArrayView<float> x, ArrayView<float> z, ArrayView<float> output, int n, int d, float c, bool accumulate) =>
-        _scaledRowsMinus(n * d, s, x, z, output, d, c, accumulate ? 1 : 0);
+        _scaledRowsMinus(Launch.CheckedCount(n, d, "scaled rows"), s, x, z, output, d, c, accumulate ? 1 : 0);
 }

@@ -21,7 +21,7 @@ public static class StandaloneRunner
     /// Usage: <c>Glass.Tests [--category NAME]… [--name-contains TEXT] [--list] [--verbose]</c>. Categories are OR-ed (a test
     /// passes the filter when it or a fixture above it has one of them); no category = every test. Prints one line
     /// per failed test with its message (with <c>--verbose</c>: one line per test with its status and seconds), and a last line <c>N passed, N failed, N skipped</c>. Exit code 0 when
-    /// nothing failed, 1 when something did, 2 on bad arguments.
+    /// nothing failed, 1 when something did (or, under <c>GLASS_REQUIRE_CUDA=1</c>, when nothing passed), 2 on bad arguments.
     /// </summary>
     public static int Main(string[] args)
     {
@@ -63,7 +63,24 @@ public static class StandaloneRunner
         runner.Run(listener, filter);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"({sw.Elapsed.TotalSeconds:F1} s)"));
         Console.WriteLine($"{listener.Passed} passed, {listener.Failed} failed, {listener.Skipped} skipped");
-        return listener.Failed > 0 ? 1 : 0;
+        return ExitCode(listener.Passed, listener.Failed, listener.Skipped, Devices.RequireCuda, Console.Out);
+    }
+
+    /// <summary>
+    /// 1 when a test failed; under <c>GLASS_REQUIRE_CUDA=1</c> also 1 when nothing passed (every selected test skipped,
+    /// or none was selected), with a line saying so: on the GPU machine a run that tested nothing is not a success.
+    /// </summary>
+    internal static int ExitCode(int passed, int failed, int skipped, bool requireCuda, TextWriter log)
+    {
+        if (failed > 0) return 1;
+        if (requireCuda && passed == 0)
+        {
+            log.WriteLine(skipped > 0
+                ? $"{Devices.RequireCudaVariable}=1 and all {skipped} selected tests were skipped: failing the run."
+                : $"{Devices.RequireCudaVariable}=1 and no test was selected: failing the run.");
+            return 1;
+        }
+        return 0;
     }
 
     private static ITestFilter BuildFilter(List<string> categories, string? nameContains)

@@ -49,14 +49,16 @@ public class EntropicGwTests
         Close.All(c.Plan, r.Plan, atol: 1e-4, rtol: 5e-2, what: $"{name} plan (warm start)");
     }
 
-    [Test]
-    public void IlgpuCpuAcceleratorMatchesTheCpuPath()
+    public static IEnumerable<TestCaseData> AcceleratedDevices() => Devices.AcceleratedCases();
+
+    [TestCaseSource(nameof(AcceleratedDevices))]
+    public void AcceleratorMatchesTheCpuPath(string device)
     {
         // ILGPU's CPU accelerator is ~100× slower than the managed path: a few outer/inner iterations only.
         var c = Cases.Value.Single(x => x.Name == "n40_m35_eps0.05");
         var o = new EntropicGwOptions { Epsilon = c.Epsilon, MaxIter = 1, InnerMaxIter = 6, InnerTol = 0 };
         var cpu = EntropicGw.Solve(ComputeDevice.Cpu, c.C1, c.C2, c.N, c.M, null, null, o);
-        var acc = EntropicGw.Solve(Devices.Get("ilgpu-cpu"), c.C1, c.C2, c.N, c.M, null, null, o);
+        var acc = EntropicGw.Solve(Devices.Get(device), c.C1, c.C2, c.N, c.M, null, null, o);
         Assert.That(acc.Iterations, Is.EqualTo(cpu.Iterations));
         // float32 GEMMs and costs on the accelerator: loss to 1e-4 relative, plan entries to 1e-4 relative.
         Assert.That(Math.Abs(acc.GwLoss - cpu.GwLoss) / cpu.GwLoss, Is.LessThanOrEqualTo(1e-4), $"GW loss {acc.GwLoss:R} vs CPU {cpu.GwLoss:R}");

@@ -101,15 +101,17 @@ public class LearnedGwTests
         }
     }
 
-    [Test]
-    public void InductiveOnAnAccelerator_MatchesTheManagedPath()
+    public static IEnumerable<TestCaseData> AcceleratedDevices() => Glass.Tests.Support.Devices.AcceleratedCases();
+
+    [TestCaseSource(nameof(AcceleratedDevices))]
+    public void InductiveOnAnAccelerator_MatchesTheManagedPath(string device)
     {
         // The whole accelerated chain: device k-nearest candidates, the sparse phase, warm-started dense sweeps on the
         // device (float32 costs) and the device read-out of matches, top-k and projections (PlanRows).
         var (model, x, y, _) = Trained.Value;
         var o = new InductiveOptions { RelativeTol = 1e-5, TopK = 3, Neighbors = 8 };
         var cpu = InductiveAligner.Align(ComputeDevice.Cpu, model, x, 40, y, 40, o);
-        var acc = InductiveAligner.Align(Glass.Tests.Support.Devices.Get("ilgpu-cpu"), model, x, 40, y, 40, o);
+        var acc = InductiveAligner.Align(Glass.Tests.Support.Devices.Get(device), model, x, 40, y, 40, o);
         Assert.That(acc.Converged, Is.True);
         Assert.That(acc.Matches, Is.EqualTo(cpu.Matches));
         Assert.That(acc.TopKIndex, Is.EqualTo(cpu.TopKIndex));
