@@ -138,7 +138,10 @@ internal enum GradPlace
 /// <see cref="Var.Value"/>/<see cref="Var.Grad"/> are host mirrors downloaded when read. Host-only
 /// ops (gather, slice, concat, soft sort/rank, Sinkhorn) read those mirrors and accumulate their
 /// gradients on the host; a gradient crosses over only when an op on the other side contributes.
-/// <see cref="Dispose"/> downloads the leaves' gradients and frees the device buffers.
+/// <see cref="Dispose"/> downloads the leaves' gradients and hands the device buffers back. Device buffers come
+/// from a pool recycled by exact length: with a <see cref="TapeArena"/> the arena's (so a training loop stops
+/// allocating device memory after its first step, and a constant sparse matrix is uploaded once, not per call),
+/// otherwise the tape's own, freed on <see cref="Dispose"/>.
 /// </para>
 /// </summary>
 public sealed class Tape : IDisposable
@@ -147,6 +150,7 @@ public sealed class Tape : IDisposable
     private readonly List<double[]> _rented = new();
     private readonly List<DeviceBuffer> _deviceBuffers = new();
     private readonly List<Var> _deviceLeaves = new();
+    private DeviceBufferPool? _ownPool;
     private int _noGrad;
     private bool _released;
     private bool _disposed;
@@ -212,11 +216,27 @@ public sealed class Tape : IDisposable
         return buf;
     }
 
-    /// <summary>A float32 buffer of <paramref name="length"/> entries on the tape's accelerator, owned by the tape (freed on <see cref="Dispose"/>).</summary>
+    /// <summary>
+    /// Device memory of this tape: the arena's pool (buffers and uploaded sparse matrices survive the tape), or
+    /// without an arena a pool of the tape's own, freed on <see cref="Dispose"/>.
+    /// </summary>
+    internal DeviceBufferPool DevicePool
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var acc = Device.RequireAccelerator();
+            return Arena?.DevicePool(acc) ?? (_ownPool ??= new DeviceBufferPool(acc));
+        }
+    }
+
+    /// <summary>
+    /// A float32 buffer of <paramref name="length"/> entries on the tape's accelerator (contents undefined), rented
+    /// from <see cref="DevicePool"/> for the tape's lifetime and handed back on <see cref="Dispose"/>.
+    /// </summary>
     internal DeviceBuffer DeviceAlloc(long length)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var buf = Device.RequireAccelerator().Allocate1D<float>(Math.Max(1, length));
+        var buf = DevicePool.Rent(length);
         _deviceBuffers.Add(buf);
         return buf;
     }
@@ -304,8 +324,9 @@ public sealed class Tape : IDisposable
 
     /// <summary>
     /// Drops every recorded closure (and the buffers they capture); with an arena, hands the op buffers
-    /// back to it; on a device tape, downloads the leaves' gradients and frees the device buffers
-    /// (device-only values and gradients of op results can no longer be read).
+    /// back to it; on a device tape, downloads the leaves' gradients and hands the device buffers back to
+    /// the arena's pool, or frees them without an arena (device-only values and gradients of op results
+    /// can no longer be read).
     /// </summary>
     public void Dispose()
     {
@@ -314,9 +335,15 @@ public sealed class Tape : IDisposable
         // Leaves' gradients (what optimisers read) come to the host before the device buffers go.
         foreach (var leaf in _deviceLeaves) leaf.SyncGradToHost();
         _deviceLeaves.Clear();
-        _disposed = true;
-        foreach (var buf in _deviceBuffers) buf.Dispose();
+        if (_deviceBuffers.Count > 0)
+        {
+            var pool = DevicePool;
+            foreach (var buf in _deviceBuffers) pool.Return(buf);
+        }
         _deviceBuffers.Clear();
+        _disposed = true;
+        _ownPool?.Dispose();
+        _ownPool = null;
         if (Arena is not null)
             foreach (var buf in _rented) Arena.Return(buf);
         _rented.Clear();
@@ -348,11 +375,15 @@ public sealed class Tape : IDisposable
 /// <summary>
 /// A pool of <c>double[]</c> buffers recycled by exact length between successive tapes
 /// (<see cref="Tape(TapeArena?)"/>): a tape rents its op values and gradients here and returns
-/// them when disposed. Not thread-safe: use one arena per training loop (one live tape at a time).
+/// them when disposed. On a device tape the arena also pools the float32 device buffers (by exact
+/// length) and keeps the uploads of constant sparse matrices (by identity: a <see cref="Glass.Kernels.Linalg.CsrMatrix"/>
+/// must not be modified after a device tape has used it) until <see cref="Clear"/> or <see cref="Dispose"/>.
+/// Not thread-safe: use one arena per training loop (one live tape at a time) and one device.
 /// </summary>
-public sealed class TapeArena
+public sealed class TapeArena : IDisposable
 {
     private readonly Dictionary<int, Stack<double[]>> _free = new();
+    private DeviceBufferPool? _device;
 
     /// <summary>Buffers currently held for reuse.</summary>
     public int FreeBuffers { get; private set; }
@@ -379,11 +410,32 @@ public sealed class TapeArena
         FreeDoubles += buffer.Length;
     }
 
-    /// <summary>Drops every pooled buffer (the garbage collector takes them).</summary>
+    /// <summary>Device buffers allocated by this arena's pool so far (0 before a device tape used it).</summary>
+    internal int DeviceAllocations => _device?.Allocations ?? 0;
+
+    /// <summary>Sparse matrices (and transposed patterns) this arena's pool has uploaded so far.</summary>
+    internal int CsrUploads => _device?.CsrUploads ?? 0;
+
+    /// <summary>The device pool, created for <paramref name="accelerator"/> on first use.</summary>
+    /// <exception cref="InvalidOperationException">The arena already pools buffers of another accelerator.</exception>
+    internal DeviceBufferPool DevicePool(ILGPU.Runtime.Accelerator accelerator)
+    {
+        if (_device is null) return _device = new DeviceBufferPool(accelerator);
+        if (!ReferenceEquals(_device.Accelerator, accelerator))
+            throw new InvalidOperationException($"This arena pools device buffers of '{_device.Accelerator.Name}'; a tape on '{accelerator.Name}' needs an arena of its own.");
+        return _device;
+    }
+
+    /// <summary>Drops every pooled buffer: host buffers go to the garbage collector, device buffers and uploaded sparse matrices are freed. Not while a tape using the arena is live.</summary>
     public void Clear()
     {
         _free.Clear();
         FreeBuffers = 0;
         FreeDoubles = 0;
+        _device?.Dispose();
+        _device = null;
     }
+
+    /// <summary>Frees the pooled device memory (as <see cref="Clear"/>).</summary>
+    public void Dispose() => Clear();
 }

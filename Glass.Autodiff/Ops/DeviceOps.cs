@@ -24,10 +24,10 @@ internal static class DeviceOps
     private static UnaryCode Code(UnaryKind k) => Enum.Parse<UnaryCode>(k.ToString());
     private static BinaryCode Code(BinaryKind k) => Enum.Parse<BinaryCode>(k.ToString());
 
-    /// <summary>Kernels and scratch buffers of one op call (scratch freed at the end; node buffers belong to the tape).</summary>
+    /// <summary>Kernels and scratch buffers of one op call (scratch rented from the tape's pool and handed back at the end; node buffers belong to the tape).</summary>
     private sealed class Scope : IDisposable
     {
-        private readonly List<IDisposable> _scratch = new();
+        private readonly List<MemoryBuffer1D<float, Stride1D.Dense>> _scratch = new();
 
         public Scope(Tape tape)
         {
@@ -45,14 +45,13 @@ internal static class DeviceOps
         /// <summary>The node's value on the device (uploaded once if it was a host value).</summary>
         public ArrayView<float> Val(Var v) => T.DeviceValueOf(v).View;
 
-        /// <summary>An int array uploaded for this call.</summary>
-        public ArrayView<int> Up(int[] host) => Own(Acc.Allocate1D(host)).View;
-
-        /// <summary>A host double array uploaded (as float) for this call.</summary>
-        public ArrayView<float> Up(double[] host) => Own(HostBuffers.Upload(Acc, host)).View;
-
-        /// <summary>Scratch of <paramref name="length"/> floats for this call.</summary>
-        public ArrayView<float> Scratch(long length) => Own(HostBuffers.Allocate(Acc, Math.Max(1, length))).View;
+        /// <summary>Scratch of <paramref name="length"/> floats for this call (contents undefined).</summary>
+        public ArrayView<float> Scratch(long length)
+        {
+            var buf = T.DevicePool.Rent(length);
+            _scratch.Add(buf);
+            return buf.View;
+        }
 
         /// <summary>A new node buffer (owned by the tape).</summary>
         public MemoryBuffer1D<float, Stride1D.Dense> Output(long length) => T.DeviceAlloc(length);
@@ -89,17 +88,12 @@ internal static class DeviceOps
             T.TrackDeviceLeaf(v);
         }
 
-        private T2 Own<T2>(T2 buffer) where T2 : IDisposable
-        {
-            _scratch.Add(buffer);
-            return buffer;
-        }
-
         public void Dispose()
         {
             if (_scratch.Count == 0) return;
-            Acc.Synchronize();
-            foreach (var b in _scratch) b.Dispose();
+            // No wait: a later rent of these buffers is used by work queued after this call's kernels.
+            var pool = T.DevicePool;
+            foreach (var b in _scratch) pool.Return(b);
             _scratch.Clear();
         }
     }
@@ -253,20 +247,24 @@ internal static class DeviceOps
         });
     }
 
-    /// <summary>S·X for a constant CSR S; backward Sᵀ·G with the transposed pattern built once on the host.</summary>
+    /// <summary>
+    /// S·X for a constant CSR S; backward Sᵀ·G. S and its transposed pattern (built on the host) are uploaded once
+    /// per device pool and cached by identity (<see cref="DeviceBufferPool.Csr"/>), not per call.
+    /// </summary>
     public static Var SpMM(CsrMatrix s, Var x)
     {
         var tape = x.Tape;
         int n = s.Rows, p = x.Cols;
         using var d = new Scope(tape);
         var y = d.Output((long)n * p);
-        d.Tensor.SpMM(d.Up(s.RowPtr), d.Up(s.ColIdx), d.Up(s.Values), d.Val(x), y.View, n, p, accumulate: false);
+        var sd = tape.DevicePool.Csr(s);
+        d.Tensor.SpMM(sd.RowPtr, sd.ColIdx, sd.Values, d.Val(x), y.View, n, p, accumulate: false);
         return tape.RecordDevice(y, n, p, x.RequiresGrad, o =>
         {
-            var (rp, ci, v) = TransposeCsr(s);
             using var d = new Scope(tape);
+            var st = tape.DevicePool.CsrTransposed(s);
             var (gx, acc) = d.GradIn(x);
-            d.Tensor.SpMM(d.Up(rp), d.Up(ci), d.Up(v), d.GradRead(o), gx, s.Cols, p, acc);
+            d.Tensor.SpMM(st.RowPtr, st.ColIdx, st.Values, d.GradRead(o), gx, s.Cols, p, acc);
             d.GradDone(x);
         });
     }
@@ -304,23 +302,5 @@ internal static class DeviceOps
                 d.GradDone(y);
             }
         });
-    }
-
-    private static (int[] RowPtr, int[] ColIdx, double[] Values) TransposeCsr(CsrMatrix s)
-    {
-        var rp = new int[s.Cols + 1];
-        for (int k = 0; k < s.Nnz; k++) rp[s.ColIdx[k] + 1]++;
-        for (int j = 0; j < s.Cols; j++) rp[j + 1] += rp[j];
-        var next = (int[])rp.Clone();
-        var ci = new int[Math.Max(1, s.Nnz)];
-        var v = new double[Math.Max(1, s.Nnz)];
-        for (int i = 0; i < s.Rows; i++)
-            for (int k = s.RowPtr[i]; k < s.RowPtr[i + 1]; k++)
-            {
-                int dst = next[s.ColIdx[k]]++;
-                ci[dst] = i;
-                v[dst] = s.Values[k];
-            }
-        return (rp, ci, v);
     }
 }

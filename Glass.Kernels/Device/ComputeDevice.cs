@@ -175,7 +175,8 @@ public sealed class ComputeDevice : IDisposable
 
     /// <summary>
     /// The kernel set <typeparamref name="T"/> for this device, compiled on first use and cached:
-    /// kernels are loaded once per accelerator, never inside a loop.
+    /// kernels are loaded once per accelerator, never inside a loop. A kernel set that is
+    /// <see cref="IDisposable"/> (it caches device scratch) is disposed with the device.
     /// </summary>
     internal T GetKernels<T>(Func<Accelerator, T> create) where T : class
     {
@@ -196,6 +197,9 @@ public sealed class ComputeDevice : IDisposable
     {
         if (_disposed || Kind == DeviceKind.Cpu) return;
         _disposed = true;
+        // Kernel sets that own device buffers (cached scratch) release them before the accelerator goes.
+        foreach (var k in _kernels.Values)
+            if (k is IDisposable d) d.Dispose();
         _kernels.Clear();
         Accelerator?.Dispose();
         _context?.Dispose();

@@ -5,7 +5,8 @@ namespace Glass.Kernels.Linalg;
 /// <summary>
 /// A sparse matrix in compressed sparse row (CSR) form: row <c>i</c> holds the entries
 /// <c>Values[RowPtr[i] .. RowPtr[i+1])</c> at columns <c>ColIdx[RowPtr[i] .. RowPtr[i+1])</c>,
-/// columns ascending within a row. Memory O(nnz + rows).
+/// columns ascending within a row. Memory O(nnz + rows). Treat it as immutable once built: device tapes cache its
+/// upload by identity (a <c>TapeArena</c> keeps it across steps), so later edits of the arrays would not be seen there.
 /// </summary>
 public sealed class CsrMatrix
 {

@@ -120,6 +120,56 @@ public sealed class DeviceTapeTests
     }
 
     [Test]
+    public void Arena_PoolsDeviceBuffersAndSparseUploads_SameGradients()
+    {
+        // A GW-like step on the device: SpMM by a constant sparse matrix, MatMul, Tanh, pairwise distances (whose
+        // backward rents scratch), a reduction. Recorded four times on tapes sharing one arena.
+        var rowPtr = new[] { 0, 2, 2, 5, 6, 8, 9, 11, 12, 14 };
+        var colIdx = new[] { 0, 12, 1, 4, 7, 3, 0, 12, 6, 2, 9, 11, 5, 8 };
+        var csr = new CsrMatrix(9, 13, rowPtr, colIdx, Close.RandomUniform(colIdx.Length, 30, -1, 1));
+        var x0 = Close.RandomUniform(13 * 5, 31, -1, 1);
+        var w0 = Close.RandomUniform(5 * 3, 32, -1, 1);
+        var y0 = Close.RandomUniform(7 * 3, 33, -1, 1);
+        (double Loss, double[][] Grads) Step(Tape tape)
+        {
+            var x = tape.Leaf((double[])x0.Clone(), 13, 5);
+            var w = tape.Leaf((double[])w0.Clone(), 5, 3);
+            var h = Op.Tanh(Op.MatMul(StructOp.SpMM(csr, x), w));
+            var dist = Op.PairwiseSqEuclidean(h, tape.Constant(y0, 7, 3));
+            var loss = Op.Mean(Op.Mul(dist, dist));
+            double l = loss.Scalar;
+            tape.Backward(loss);
+            return (l, new[] { (double[])x.Grad!.Clone(), (double[])w.Grad!.Clone() });
+        }
+        var cpu = Step(new Tape());
+        (double Loss, double[][] Grads) unpooled;
+        using (var tape = new Tape(_device)) unpooled = Step(tape); // fresh buffers, freed with the tape
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.That(cpu.Grads[k].Any(g => g != 0), Is.True, $"reference gradient {k} is zero (the test would prove nothing)");
+            Close.All(cpu.Grads[k], unpooled.Grads[k], Atol, Rtol, $"gradient {k}: device tape vs CPU tape");
+        }
+
+        using var arena = new TapeArena();
+        int allocations = 0;
+        for (int step = 0; step < 4; step++)
+        {
+            (double Loss, double[][] Grads) r;
+            using (var tape = new Tape(_device, arena)) r = Step(tape);
+            // Pooled buffers come back dirty: every step must still give the unpooled tape's numbers.
+            Close.Scalar(unpooled.Loss, r.Loss, 1e-7, 1e-6, $"step {step}: loss");
+            for (int k = 0; k < 2; k++) Close.All(unpooled.Grads[k], r.Grads[k], 1e-7, 1e-6, $"step {step}: gradient {k}");
+            Assert.That(arena.CsrUploads, Is.EqualTo(2), $"step {step}: S and its transposed pattern uploaded once, for all steps");
+            if (step == 0)
+            {
+                allocations = arena.DeviceAllocations;
+                Assert.That(allocations, Is.GreaterThan(5), "the first step allocates its buffers");
+            }
+            else Assert.That(arena.DeviceAllocations, Is.EqualTo(allocations), $"step {step}: served from the pool, no new device buffers");
+        }
+    }
+
+    [Test]
     public void SmallMlp_TrainsTheSameOnBothDevices()
     {
         Agree("MLP", p =>

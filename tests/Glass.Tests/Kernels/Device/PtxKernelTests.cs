@@ -53,10 +53,12 @@ public sealed class PtxKernelTests
     {
         yield return new(typeof(DenseSinkhornKernels), "RowUpdateKernel", true, 0);
         yield return new(typeof(DenseSinkhornKernels), "FinishKernel", true, 0);
+        yield return new(typeof(DenseSinkhornKernels), "RowUpdatePointsKernel", true, 0);
+        yield return new(typeof(DenseSinkhornKernels), "FinishPointsKernel", true, 0);
         yield return new(typeof(BandedSinkhornKernels), "UpdateKernel", false, 0);
         yield return new(typeof(BandedSinkhornKernels), "PlanKernel", false, 0);
         // Both keep a k ≤ 64 heap/list per thread in LocalMemory: 64 doubles + 64 ints.
-        yield return new(typeof(PointPlanKernels), "NearestKernel", false, PointPlanKernels.MaxK * (8 + 4));
+        yield return new(typeof(PointPlanKernels), "NearestKernel", true, PointPlanKernels.MaxK * (8 + 4));
         yield return new(typeof(PointPlanKernels), "RowsKernel", true, PointPlanKernels.MaxK * (8 + 4));
         foreach (var m in new[] { "UnaryForward", "UnaryBackward", "LogSumExpRows", "LogSumExpRowsBackward", "BinaryForward", "RowNorms" })
             yield return new(typeof(TensorKernels), m, false, 0);

@@ -49,13 +49,17 @@ public class PlanRowsTests
         return plan;
     }
 
-    [TestCase(61, 47, 3, 5)]
-    [TestCase(40, 70, 1, 9)]
-    [TestCase(33, 29, 16, 1)]
-    public void Summary_MatchesTheExplicitPlan(int n, int m, int d, int k)
+    // The device kernel serves blocks of 8 rows and tiles of 16 columns (CPU accelerator) × 8 coordinates, and
+    // projects 64 columns of Z per pass: the larger cases have several row blocks, a partial last tile, d in one
+    // partial and in two full chunks, and (q = 70) a second projection pass.
+    [TestCase(61, 47, 3, 5, 7)]
+    [TestCase(40, 70, 1, 9, 7)]
+    [TestCase(33, 29, 16, 1, 7)]
+    [TestCase(45, 333, 3, 6, 7)]
+    [TestCase(29, 307, 16, 4, 70)]
+    public void Summary_MatchesTheExplicitPlan(int n, int m, int d, int k, int q)
     {
         var p = Solved(n, m, d, seed: 10 * n + d);
-        int q = 7;
         var z = Close.RandomNormal(m * q, 99);
         var s = PlanRows.Summarize(Dev, DenseGeometry.FromPoints(p.X, p.Y, d), p.F, p.G, p.Gamma, k, z, q);
         var plan = ExplicitPlan(p);
@@ -92,8 +96,12 @@ public class PlanRowsTests
         for (int i = 0; i < 30; i++) Close.Scalar(Enumerable.Range(0, 20).Sum(j => plan[i * 20 + j]), s.RowSum[i], 1e-300, 1e-9, $"row {i}");
     }
 
+    // One thread per row in groups of 16 (CPU accelerator), tiles of 16 columns × 8 coordinates: several groups, a
+    // partial last tile (m = 333), d in one partial chunk and in two full ones.
     [TestCase(50, 40, 3, 6)]
     [TestCase(35, 64, 1, 64)]
+    [TestCase(45, 333, 3, 7)]
+    [TestCase(37, 333, 16, 7)]
     public void Nearest_IsTheKSmallestCostsAscending(int n, int m, int d, int k)
     {
         var x = Close.RandomNormal(n * d, 3);

@@ -77,6 +77,32 @@ public class SinkhornKernelTests
         Close.Scalar(cpu.Cost, dev.Cost, 1e-9, 1e-5, "cost");
     }
 
+    // The point-cloud kernels tile: groups of 8 rows, tiles of one column per thread (16 on the CPU accelerator) and 8
+    // coordinates. n = 37 and m = 333 are not multiples of either, so both passes have several row blocks and tiles and
+    // a partial last one; d = 3 is one partial chunk of coordinates, d = 16 two full ones, d = 19 three.
+    [TestCase(37, 333, 3, 0.5)]
+    [TestCase(37, 333, 16, 2.0)]
+    [TestCase(19, 301, 19, 4.0)]
+    public void DensePoints_Tiled_SameIterates_AsCpu(int n, int m, int d, double gamma)
+    {
+        var x = Close.RandomNormal(n * d, 40 + d);
+        var y = Close.RandomNormal(m * d, 41 + d, 1.2);
+        var a = Weights(n, 42);
+        var b = Weights(m, 43);
+        var o = new SinkhornOptions { Gamma = gamma, MaxIter = 6, Tol = 0, CheckEvery = 5, ReturnPlan = true, Overrelax = false };
+        var g = DenseGeometry.FromPoints(x, y, d);
+        var cpu = DenseSinkhorn.Solve(ComputeDevice.Cpu, g, a, b, o);
+        var dev = DenseSinkhorn.Solve(Dev, g, a, b, o);
+        Assert.That(dev.Iterations, Is.EqualTo(6));
+        // Float points (rounded on upload) perturb C_ij by ~1e-7·|C|, so P by ~1e-7·|C|/γ relatively.
+        Close.All(cpu.F, dev.F, 1e-5 * gamma, 1e-5, "f after 6 iterations");
+        Close.All(cpu.G, dev.G, 1e-5 * gamma, 1e-5, "g after 6 iterations");
+        Close.All(cpu.Plan!, dev.Plan!, 1e-9, 1e-4, "plan after 6 iterations");
+        Close.Scalar(cpu.MarginalError, dev.MarginalError, 1e-9, 1e-3, "marginal error");
+        Close.Scalar(cpu.Cost, dev.Cost, 1e-9, 1e-5, "cost");
+        Close.Scalar(cpu.Entropy, dev.Entropy, 1e-9, 1e-5, "entropy");
+    }
+
     [TestCase(53, 41, 0.02, 1e-6)]
     [TestCase(64, 64, 0.005, 1e-8)]
     public void Banded_MatchesCpu(int n, int m, double gamma, double eps)
