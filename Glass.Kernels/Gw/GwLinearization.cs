@@ -9,7 +9,8 @@ namespace Glass.Kernels.Gw;
 /// learned-GW paper, Appendix: C_{k+1} from D_X Π_k D_Y):
 /// tens(Π) = 2·(constC − 2·D_X·Π·D_Y), constC_ij = ((D_X⊙D_X)a)_i + ((D_Y⊙D_Y)b)_j — POT's
 /// <c>gwggrad</c> for <c>loss_fun='square_loss'</c>; the GW loss is ½⟨tens(Π), Π⟩.
-/// D_X, D_Y stay on the device for the life of the object; each call moves Π up and tens down.
+/// D_X, D_Y stay on the device for the life of the object; the host <see cref="Tens(double[], double[])"/> moves Π up
+/// and tens down, the device <see cref="Tens(ArrayView{float}, ArrayView{float})"/> moves nothing.
 /// On the managed CPU backend the two products are the blocked double GEMM; on an ILGPU accelerator
 /// they are the float32 tiled GEMM kernel (<see cref="GwOps"/>, loaded once per device).
 /// </summary>
@@ -19,7 +20,8 @@ internal sealed class GwLinearization : IDisposable
     private readonly int _n, _m;
     private readonly double[] _dx, _dy, _r, _c;
     private readonly double[]? _tmp;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _ddx, _ddy, _dr, _dc, _dplan, _dtmp, _dg, _dout;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _ddx, _ddy, _dr, _dc, _dtmp, _dg;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _dplan, _dout; // host-array Tens only, allocated on its first call
 
     public GwLinearization(ComputeDevice device, double[] dx, double[] dy, int n, int m, double[] a, double[] b)
     {
@@ -37,10 +39,21 @@ internal sealed class GwLinearization : IDisposable
         _ddy = HostBuffers.Upload(acc, dy);
         _dr = HostBuffers.Upload(acc, _r);
         _dc = HostBuffers.Upload(acc, _c);
-        _dplan = HostBuffers.Allocate(acc, (long)n * m);
         _dtmp = HostBuffers.Allocate(acc, (long)n * m);
         _dg = HostBuffers.Allocate(acc, (long)n * m);
-        _dout = HostBuffers.Allocate(acc, (long)n * m);
+    }
+
+    /// <summary>tens(Π) on the device: <paramref name="plan"/> and <paramref name="output"/> are n×m float views on this
+    /// object's accelerator (distinct). Queued; nothing is copied to or from the host.</summary>
+    /// <exception cref="InvalidOperationException">The device is the managed CPU backend.</exception>
+    public void Tens(ArrayView<float> plan, ArrayView<float> output)
+    {
+        if (!_device.IsAccelerated) throw new InvalidOperationException("GwLinearization.Tens(views) needs an accelerator; use Tens(double[], double[]) on the managed CPU backend.");
+        long total = (long)_n * _m;
+        if (plan.Length != total || output.Length != total)
+            throw new ArgumentException($"Tens: plan and output must hold n·m = {total} entries (have {plan.Length}, {output.Length}).");
+        var ops = _device.GetKernels(x => new GwOps(x));
+        ops.Linearize(_ddx!.View, _ddy!.View, plan, _dr!.View, _dc!.View, _dtmp!.View, _dg!.View, output, _n, _m, 2f, -4f);
     }
 
     /// <summary>r = (D_X⊙D_X)a (length n).</summary>
@@ -60,8 +73,10 @@ internal sealed class GwLinearization : IDisposable
         var ops = _device.GetKernels(x => new GwOps(x));
         var single = new float[plan.Length];
         for (int k = 0; k < plan.Length; k++) single[k] = (float)plan[k];
-        _dplan!.View.CopyFromCPU(single);
-        ops.Linearize(_ddx!.View, _ddy!.View, _dplan.View, _dr!.View, _dc!.View, _dtmp!.View, _dg!.View, _dout!.View, _n, _m, 2f, -4f);
+        _dplan ??= HostBuffers.Allocate(acc, (long)_n * _m);
+        _dout ??= HostBuffers.Allocate(acc, (long)_n * _m);
+        _dplan.View.CopyFromCPU(single);
+        ops.Linearize(_ddx!.View, _ddy!.View, _dplan.View, _dr!.View, _dc!.View, _dtmp!.View, _dg!.View, _dout.View, _n, _m, 2f, -4f);
         acc.Synchronize();
         var back = _dout.GetAsArray1D();
         for (int k = 0; k < back.Length; k++) output[k] = back[k];

@@ -43,6 +43,7 @@ internal sealed class DenseSinkhornKernels
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>, ArrayView<double>, ArrayView<double>> _finishPoints;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>> _rowUpdate;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>, ArrayView<double>, ArrayView<double>> _finish;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, long, int, int, int> _transpose;
 
     public DenseSinkhornKernels(Accelerator acc)
     {
@@ -52,6 +53,7 @@ internal sealed class DenseSinkhornKernels
         _rowUpdate = acc.LoadStreamKernel<ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>>(RowUpdateKernel);
         _finish = acc.LoadStreamKernel<ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>, ArrayView<double>, ArrayView<double>>(FinishKernel);
         _rowUpdatePoints = acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>>(RowUpdatePointsKernel);
+        _transpose = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, long, int, int, int>(TransposeKernel);
         _finishPoints = acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>, ArrayView<double>, ArrayView<double>>(FinishPointsKernel);
     }
 
@@ -265,6 +267,17 @@ internal sealed class DenseSinkhornKernels
         }
     }
 
+    // Grid-stride over k < total = n·m: costT[j·n + i] ← cost[i·m + j] (the column operand of a device-resident cost).
+    private static void TransposeKernel(Index1D thread, ArrayView<float> cost, ArrayView<float> costT, long total, int stride, int n, int m)
+    {
+        for (long k = thread; k < total; k += stride)
+        {
+            long i = Device.Launch.Row(k, m);
+            int j = Device.Launch.Col(k, m);
+            costT[(long)j * n + i] = cost[k];
+        }
+    }
+
     /// <summary>Points d×n (coordinate-major) as float, from row-major n×d doubles: the device layout of the point kernels.</summary>
     internal static float[] Transposed(double[] x, int d)
     {
@@ -309,50 +322,100 @@ internal sealed class DenseSinkhornKernels
         using (var g = _acc.Allocate1D(g0))
         using (var logA = _acc.Allocate1D(Array.ConvertAll(a, Math.Log)))
         using (var logB = _acc.Allocate1D(Array.ConvertAll(b, Math.Log)))
-        using (var errRow = _acc.Allocate1D<double>(n))
-        using (var errCol = _acc.Allocate1D<double>(m))
         {
-            errRow.MemSetToZero();
-            var pc = p with { N = m, M = n };
-            var rowCfg = new KernelConfig(points ? (n + RowBlock - 1) / RowBlock : n, _group);
-            var colCfg = new KernelConfig(points ? (m + RowBlock - 1) / RowBlock : m, _group);
-            // One half-iteration: the rows of the operand update `own` against `other`.
-            void Update(bool cols, double omega, ArrayView<double> err)
-            {
-                if (cols && points) _rowUpdatePoints(colCfg, opC.View, opR.View, g.View, f.View, logB.View, pc with { Omega = omega }, err);
-                else if (cols) _rowUpdate(colCfg, opC.View, g.View, f.View, logB.View, pc with { Omega = omega }, err);
-                else if (points) _rowUpdatePoints(rowCfg, opR.View, opC.View, f.View, g.View, logA.View, p with { Omega = omega }, err);
-                else _rowUpdate(rowCfg, opR.View, f.View, g.View, logA.View, p with { Omega = omega }, err);
-            }
-            var relax = new Overrelaxation(o.Overrelax);
-            bool converged = false;
-            double err = double.PositiveInfinity;
-            int it = 0;
-            for (; ; it++)
-            {
-                if (it > 0 && ((it - 1) % o.CheckEvery == 0 || it == o.MaxIter))
-                {
-                    // Column error of the current plan needs its column sums: a zero-step column pass.
-                    Update(cols: true, omega: 0, errCol.View);
-                    _acc.Synchronize();
-                    err = Math.Sqrt(Sum(errCol.GetAsArray1D()) + Sum(errRow.GetAsArray1D()));
-                    if (err <= o.Tol) { converged = true; break; }
-                    relax.Observe(err, it);
-                }
-                if (it == o.MaxIter) break;
-                Update(cols: true, relax.Omega, errCol.View);
-                Update(cols: false, relax.Omega, errRow.View);
-            }
+            var (it, err, converged) = Iterate(opR.View, opC.View, points, p, f.View, g.View, logA.View, logB.View, o);
             using var plan = _acc.Allocate1D<double>(o.ReturnPlan ? (long)n * m : 0);
-            using var rowCost = _acc.Allocate1D<double>(n);
-            using var rowEnt = _acc.Allocate1D<double>(n);
-            using var rowSum = _acc.Allocate1D<double>(n);
-            if (points) _finishPoints(rowCfg, opR.View, opC.View, f.View, g.View, plan.View, p, rowCost.View, rowEnt.View, rowSum.View);
-            else _finish(rowCfg, opR.View, f.View, g.View, plan.View, p, rowCost.View, rowEnt.View, rowSum.View);
-            _acc.Synchronize();
+            var (cost, entropy) = Finish(opR.View, opC.View, points, p, f.View, g.View, plan.View);
             return new DenseSinkhornResult(f.GetAsArray1D(), g.GetAsArray1D(), o.ReturnPlan ? plan.GetAsArray1D() : null,
-                it, err, converged, Sum(rowCost.GetAsArray1D()), Sum(rowEnt.GetAsArray1D()));
+                it, err, converged, cost, entropy);
         }
+    }
+
+    /// <summary>
+    /// Cost-matrix Sinkhorn on a device-resident cost: <paramref name="cost"/> (n×m, float, row-major) is read in
+    /// place and transposed on the device into <paramref name="costT"/> (n·m scratch); the potentials start at 0 (−∞
+    /// where the marginal is 0), live on the device as double, and the plan P_ij = exp((f_i + g_j − C_ij)/γ) is written
+    /// into <paramref name="plan"/> (n·m, double). Nothing of size n×m crosses to the host; per convergence check
+    /// (every <see cref="SinkhornOptions.CheckEvery"/> iterations) n + m doubles of marginal errors come back. Same
+    /// iterates as <see cref="Solve"/> with a <see cref="CostMatrixGeometry"/> of the same float costs.
+    /// </summary>
+    /// <returns>Iterations, the last marginal error and whether it reached the tolerance.</returns>
+    internal (int Iterations, double MarginalError, bool Converged) SolveResident(ArrayView<float> cost, ArrayView<float> costT, int n, int m,
+        double[] a, double[] b, SinkhornOptions o, ArrayView<double> plan)
+    {
+        long total = (long)n * m;
+        if (cost.Length != total || costT.Length != total || plan.Length != total)
+            throw new ArgumentException($"SolveResident: cost, costT and plan must hold n·m = {total} entries (have {cost.Length}, {costT.Length}, {plan.Length}).");
+        var p = new DenseParams { N = n, M = m, D = 1, InvGamma = 1.0 / o.Gamma, Gamma = o.Gamma, Omega = 1 };
+        int threads = Device.Launch.StrideThreads(total);
+        _transpose(threads, cost, costT, total, threads, n, m);
+        using var f = _acc.Allocate1D(DenseSinkhorn.WarmStart(null, a, nameof(a)));
+        using var g = _acc.Allocate1D(DenseSinkhorn.WarmStart(null, b, nameof(b)));
+        using var logA = _acc.Allocate1D(Array.ConvertAll(a, Math.Log));
+        using var logB = _acc.Allocate1D(Array.ConvertAll(b, Math.Log));
+        var r = Iterate(cost, costT, points: false, p, f.View, g.View, logA.View, logB.View, o);
+        using var rowCost = _acc.Allocate1D<double>(n);
+        using var rowEnt = _acc.Allocate1D<double>(n);
+        using var rowSum = _acc.Allocate1D<double>(n);
+        _finish(new KernelConfig(n, _group), cost, f.View, g.View, plan, p, rowCost.View, rowEnt.View, rowSum.View);
+        return r;
+    }
+
+    // The Sinkhorn loop on device operands (rows of C or x-then-y points; columns of Cᵀ or y-then-x): alternate column
+    // and row half-iterations, reading the marginal error back every CheckEvery iterations (and at MaxIter).
+    private (int Iterations, double MarginalError, bool Converged) Iterate(ArrayView<float> opR, ArrayView<float> opC, bool points, DenseParams p,
+        ArrayView<double> f, ArrayView<double> g, ArrayView<double> logA, ArrayView<double> logB, SinkhornOptions o)
+    {
+        int n = p.N, m = p.M;
+        using var errRow = _acc.Allocate1D<double>(n);
+        using var errCol = _acc.Allocate1D<double>(m);
+        errRow.MemSetToZero();
+        var pc = p with { N = m, M = n };
+        var rowCfg = new KernelConfig(points ? (n + RowBlock - 1) / RowBlock : n, _group);
+        var colCfg = new KernelConfig(points ? (m + RowBlock - 1) / RowBlock : m, _group);
+        // One half-iteration: the rows of the operand update `own` against `other`.
+        void Update(bool cols, double omega, ArrayView<double> err)
+        {
+            if (cols && points) _rowUpdatePoints(colCfg, opC, opR, g, f, logB, pc with { Omega = omega }, err);
+            else if (cols) _rowUpdate(colCfg, opC, g, f, logB, pc with { Omega = omega }, err);
+            else if (points) _rowUpdatePoints(rowCfg, opR, opC, f, g, logA, p with { Omega = omega }, err);
+            else _rowUpdate(rowCfg, opR, f, g, logA, p with { Omega = omega }, err);
+        }
+        var relax = new Overrelaxation(o.Overrelax);
+        bool converged = false;
+        double e = double.PositiveInfinity;
+        int it = 0;
+        for (; ; it++)
+        {
+            if (it > 0 && ((it - 1) % o.CheckEvery == 0 || it == o.MaxIter))
+            {
+                // Column error of the current plan needs its column sums: a zero-step column pass.
+                Update(cols: true, omega: 0, errCol.View);
+                _acc.Synchronize();
+                e = Math.Sqrt(Sum(errCol.GetAsArray1D()) + Sum(errRow.GetAsArray1D()));
+                if (e <= o.Tol) { converged = true; break; }
+                relax.Observe(e, it);
+            }
+            if (it == o.MaxIter) break;
+            Update(cols: true, relax.Omega, errCol.View);
+            Update(cols: false, relax.Omega, errRow.View);
+        }
+        return (it, e, converged);
+    }
+
+    // Plan (when plan.Length > 0), ⟨P, C⟩ and H(P) from the final potentials.
+    private (double Cost, double Entropy) Finish(ArrayView<float> opR, ArrayView<float> opC, bool points, DenseParams p,
+        ArrayView<double> f, ArrayView<double> g, ArrayView<double> plan)
+    {
+        int n = p.N;
+        using var rowCost = _acc.Allocate1D<double>(n);
+        using var rowEnt = _acc.Allocate1D<double>(n);
+        using var rowSum = _acc.Allocate1D<double>(n);
+        var rowCfg = new KernelConfig(points ? (n + RowBlock - 1) / RowBlock : n, _group);
+        if (points) _finishPoints(rowCfg, opR, opC, f, g, plan, p, rowCost.View, rowEnt.View, rowSum.View);
+        else _finish(rowCfg, opR, f, g, plan, p, rowCost.View, rowEnt.View, rowSum.View);
+        _acc.Synchronize();
+        return (Sum(rowCost.GetAsArray1D()), Sum(rowEnt.GetAsArray1D()));
     }
 
     private static double Sum(double[] x)

@@ -52,7 +52,8 @@ public sealed record EntropicGwResult(double[] Plan, int N, int M, double GwLoss
 /// Appendix; Peyré, Cuturi, Solomon 2016): Π_0 = abᵀ, Π_{k+1} = Sinkhorn_ε(C_{k+1}) with
 /// C_{k+1} = 2·(constC − 2·D_X Π_k D_Y) — exactly POT 0.8.2's <c>entropic_gromov_wasserstein(…, 'square_loss', ε)</c>.
 /// The managed CPU path runs POT's exp-domain Sinkhorn (same iterates) with double GEMMs; an ILGPU
-/// device runs the float32 GEMM kernels and the dense log-domain Sinkhorn kernels (same fixed point, float32 costs).
+/// device runs the float32 GEMM kernels and the dense log-domain Sinkhorn kernels (same fixed point, float32 costs),
+/// with the plan and the linearised cost kept on the device for the whole loop (the plan is downloaded once).
 /// Memory O(n·m + n² + m²).
 /// </summary>
 public static class EntropicGw
@@ -67,8 +68,15 @@ public static class EntropicGw
     /// <param name="b">Marginal on Y (null = uniform).</param>
     /// <param name="options">ε and stopping rules.</param>
     /// <exception cref="ArgumentException">Shapes, non-finite entries, marginals or options; the message names the argument.</exception>
-    public static EntropicGwResult Solve(ComputeDevice device, double[] dx, double[] dy, int n, int m, double[]? a, double[]? b, EntropicGwOptions options)
+    public static EntropicGwResult Solve(ComputeDevice device, double[] dx, double[] dy, int n, int m, double[]? a, double[]? b, EntropicGwOptions options) =>
+        SolveCounted(device, dx, dy, n, m, a, b, options, out _);
+
+    /// <summary><see cref="Solve"/>, also
+    /// reporting the host ↔ device copies of n×m arrays it made (2 on an accelerator: Π_0 up, Π down; 0 on the managed CPU).</summary>
+    internal static EntropicGwResult SolveCounted(ComputeDevice device, double[] dx, double[] dy, int n, int m, double[]? a, double[]? b, EntropicGwOptions options,
+        out int planSizedTransfers)
     {
+        planSizedTransfers = 0;
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(dx);
         ArgumentNullException.ThrowIfNull(dy);
@@ -82,11 +90,13 @@ public static class EntropicGw
 
         var T = new double[(long)n * m];
         for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) T[(long)i * m + j] = aa[i] * bb[j];
+        using var lin = new GwLinearization(device, dx, dy, n, m, aa, bb);
+        var sopt = new SinkhornOptions { Gamma = options.Epsilon, MaxIter = options.InnerMaxIter, Tol = options.InnerTol, Overrelax = false, CheckEvery = 10, ReturnPlan = true };
+        if (device.IsAccelerated) return SolveOnDevice(device, lin, T, aa, bb, options, sopt, sw, out planSizedTransfers);
+
         var prev = new double[T.Length];
         var tens = new double[T.Length];
-        using var lin = new GwLinearization(device, dx, dy, n, m, aa, bb);
-        var scaling = device.IsAccelerated ? null : new ScalingSinkhornCpu(n, m);
-        var sopt = new SinkhornOptions { Gamma = options.Epsilon, MaxIter = options.InnerMaxIter, Tol = options.InnerTol, Overrelax = false, CheckEvery = 10, ReturnPlan = true };
+        var scaling = new ScalingSinkhornCpu(n, m);
         double err = 1;
         int cpt = 0, fallbacks = 0;
         long inner = 0;
@@ -94,21 +104,12 @@ public static class EntropicGw
         {
             (prev, T) = (T, prev);
             lin.Tens(prev, tens);
-            if (scaling is not null)
+            scaling.Solve(tens, aa, bb, options.Epsilon, options.InnerMaxIter, options.InnerTol, T, options.WarmStart);
+            inner += scaling.Iterations;
+            if (scaling.Numerical)
             {
-                scaling.Solve(tens, aa, bb, options.Epsilon, options.InnerMaxIter, options.InnerTol, T, options.WarmStart);
-                inner += scaling.Iterations;
-                if (scaling.Numerical)
-                {
-                    fallbacks++;
-                    var r = DenseSinkhorn.Solve(ComputeDevice.Cpu, DenseGeometry.FromCostMatrix(tens, n, m), aa, bb, sopt);
-                    Array.Copy(r.Plan!, T, T.Length);
-                    inner += r.Iterations;
-                }
-            }
-            else
-            {
-                var r = DenseSinkhorn.Solve(device, DenseGeometry.FromCostMatrix(tens, n, m), aa, bb, sopt);
+                fallbacks++;
+                var r = DenseSinkhorn.Solve(ComputeDevice.Cpu, DenseGeometry.FromCostMatrix(tens, n, m), aa, bb, sopt);
                 Array.Copy(r.Plan!, T, T.Length);
                 inner += r.Iterations;
             }
@@ -124,6 +125,28 @@ public static class EntropicGw
         double loss = 0;
         for (long k = 0; k < T.Length; k++) loss += 0.5 * tens[k] * T[k];
         return new EntropicGwResult(T, n, m, loss, cpt, err <= options.Tol, err, inner, fallbacks, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The outer loop on an accelerator with Π, tens(Π) and the Sinkhorn potentials resident on the device
+    /// (<see cref="GwDeviceLoop"/>): no n×m array crosses to the host inside the loop. The change ‖Π_k − Π_{k−1}‖_F
+    /// (every 10 outer iterations, as POT) is a device reduction by rows (n doubles read back); the plan comes back once.
+    /// </summary>
+    private static EntropicGwResult SolveOnDevice(ComputeDevice device, GwLinearization lin, double[] plan0, double[] a, double[] b,
+        EntropicGwOptions options, SinkhornOptions sopt, Stopwatch sw, out int planSizedTransfers)
+    {
+        using var loop = new GwDeviceLoop(device, lin, a, b, plan0);
+        double err = 1;
+        int cpt = 0;
+        while (err > options.Tol && cpt < options.MaxIter)
+        {
+            loop.Step(sopt);
+            if (cpt % 10 == 0) err = loop.Change();
+            cpt++;
+        }
+        var (plan, loss) = loop.Finish();
+        planSizedTransfers = loop.PlanSizedTransfers;
+        return new EntropicGwResult(plan, a.Length, b.Length, loss, cpt, err <= options.Tol, err, loop.InnerIterations, 0, sw.Elapsed.TotalSeconds);
     }
 
     /// <summary>

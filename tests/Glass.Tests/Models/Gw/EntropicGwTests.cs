@@ -65,6 +65,59 @@ public class EntropicGwTests
         Close.All(cpu.Plan, acc.Plan, atol: 1e-8, rtol: 1e-3, what: "plan");
     }
 
+    [TestCaseSource(nameof(AcceleratedDevices))]
+    public void ResidentLoopMatchesTheHostRoundTripLoop(string device)
+    {
+        // The previous accelerated path, rebuilt here: tens(Π) from a host plan (float GEMMs on the device, tens
+        // downloaded), then DenseSinkhorn.Solve uploading the cost and downloading the plan, every outer iteration.
+        // The resident loop does the same arithmetic (double plan narrowed to float, float costs, double potentials).
+        var c = Cases.Value.Single(x => x.Name == "n40_m35_eps0.05");
+        var dev = Devices.Get(device);
+        int n = c.N, m = c.M;
+        var o = new EntropicGwOptions { Epsilon = c.Epsilon, MaxIter = 11, InnerMaxIter = 6, InnerTol = 0, Tol = 0 }; // checks at 0 and 10
+        var a = Enumerable.Repeat(1.0 / n, n).ToArray();
+        var b = Enumerable.Repeat(1.0 / m, m).ToArray();
+        var sopt = new Glass.Kernels.Sinkhorn.SinkhornOptions { Gamma = o.Epsilon, MaxIter = o.InnerMaxIter, Tol = o.InnerTol, Overrelax = false, CheckEvery = 10, ReturnPlan = true };
+        var T = new double[n * m];
+        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) T[i * m + j] = a[i] * b[j];
+        var tens = new double[n * m];
+        double err = 1;
+        long inner = 0;
+        using (var lin = new Glass.Kernels.Gw.GwLinearization(dev, c.C1, c.C2, n, m, a, b))
+        {
+            for (int cpt = 0; cpt < o.MaxIter; cpt++)
+            {
+                var prev = T;
+                lin.Tens(prev, tens);
+                var r = Glass.Kernels.Sinkhorn.DenseSinkhorn.Solve(dev, Glass.Kernels.Sinkhorn.DenseGeometry.FromCostMatrix(tens, n, m), a, b, sopt);
+                T = r.Plan!;
+                inner += r.Iterations;
+                if (cpt % 10 == 0) err = Math.Sqrt(prev.Zip(T, (p, q) => (p - q) * (p - q)).Sum());
+            }
+            lin.Tens(T, tens);
+        }
+        double loss = 0;
+        for (int k = 0; k < T.Length; k++) loss += 0.5 * tens[k] * T[k];
+
+        var res = EntropicGw.SolveCounted(dev, c.C1, c.C2, n, m, null, null, o, out int transfers);
+        Assert.That(res.Iterations, Is.EqualTo(o.MaxIter));
+        Assert.That(res.InnerIterations, Is.EqualTo(inner));
+        // Same float inputs to the same kernels: only summation order differs (change and loss reduced by rows on the device).
+        Close.All(T, res.Plan, atol: 0, rtol: 1e-12, what: "plan vs host round-trip loop");
+        Assert.That(res.LastChange, Is.EqualTo(err).Within(1e-9).Percent, "‖Π_10 − Π_9‖ (device reduction)");
+        Assert.That(res.GwLoss, Is.EqualTo(loss).Within(1e-9).Percent, "GW loss (device reduction)");
+        Assert.That(err, Is.GreaterThan(0), "the loop moved: the comparison is not vacuous");
+        Assert.That(transfers, Is.EqualTo(2), "n×m copies: Π_0 up and the final plan down, none per iteration");
+    }
+
+    [Test]
+    public void CpuPathMakesNoDeviceTransfers()
+    {
+        var c = Cases.Value.Single(x => x.Name == "n25_m25_eps0.005");
+        EntropicGw.SolveCounted(ComputeDevice.Cpu, c.C1, c.C2, c.N, c.M, null, null, new EntropicGwOptions { Epsilon = c.Epsilon, MaxIter = 2 }, out int transfers);
+        Assert.That(transfers, Is.Zero);
+    }
+
     [Test]
     public void RecoversAnIsometryExactly()
     {
