@@ -55,6 +55,11 @@ public sealed class PtxKernelTests
         yield return new(typeof(DenseSinkhornKernels), "FinishKernel", true, 0);
         yield return new(typeof(DenseSinkhornKernels), "RowUpdatePointsKernel", true, 0);
         yield return new(typeof(DenseSinkhornKernels), "FinishPointsKernel", true, 0);
+        yield return new(typeof(DenseSinkhornKernels), "TransposeKernel", false, 0);
+        // Entropic GW's resident outer loop (GwDeviceLoop).
+        yield return new(typeof(Glass.Kernels.Gw.GwKernels), "Narrow", false, 0);
+        yield return new(typeof(Glass.Kernels.Gw.GwKernels), "RowSquaredDiff", true, 0);
+        yield return new(typeof(Glass.Kernels.Gw.GwKernels), "RowDot", true, 0);
         yield return new(typeof(BandedSinkhornKernels), "UpdateKernel", false, 0);
         yield return new(typeof(BandedSinkhornKernels), "PlanKernel", false, 0);
         // Both keep a k ≤ 64 heap/list per thread in LocalMemory: 64 doubles + 64 ints.
