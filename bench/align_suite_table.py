@@ -67,7 +67,9 @@ def main():
         for r in rs:
             a = r.get("glass", {}) or {}
             b = r.get("baseline", {}) or {}
-            cells.append(f"{r['seed']}: {a.get('foscttm', float('nan')):.4f} / {b.get('foscttm', float('nan')):.4f} ({r.get('selected', '?')}, {r.get('smoothing', '?')})")
+            fa = f"{a['foscttm']:.4f}" if "foscttm" in a else "–"
+            fb = f"{b['foscttm']:.4f}" if "foscttm" in b else "–"
+            cells.append(f"{r['seed']}: {fa} / {fb} ({r.get('selected', '–')}, {r.get('smoothing', '–')})")
         print(f"- **{c}**: " + "; ".join(cells))
 
 
