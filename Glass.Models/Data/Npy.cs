@@ -26,7 +26,9 @@ public static partial class Npy
     [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")] private static partial Regex ShapeRx();
 
     /// <summary>Reads a .npy file.</summary>
-    /// <exception cref="InvalidDataException">Not a .npy file, unsupported dtype/order/rank, truncated, or non-finite values; the message names the file.</exception>
+    /// <exception cref="InvalidDataException">Not a .npy file, unsupported dtype/order/rank, a header longer than 1 MiB or than
+    /// the file, a shape entry that is negative or not an integer, an element count whose bytes overflow or exceed one
+    /// array, data bytes that differ from the shape's, or non-finite values; the message names the file and the problem.</exception>
     public static Array Read(string path)
     {
         byte[] bytes;
@@ -38,23 +40,31 @@ public static partial class Npy
         if (bytes.Length < 10 || bytes[0] != 0x93 || Encoding.ASCII.GetString(bytes, 1, 5) != "NUMPY")
             throw new InvalidDataException($"{path}: not a .npy file (missing the \\x93NUMPY magic).");
         int major = bytes[6];
-        int headerLen, offset;
+        long headerLen;
+        int offset;
         if (major == 1) { headerLen = BitConverter.ToUInt16(bytes, 8); offset = 10; }
-        else if (major is 2 or 3) { headerLen = (int)BitConverter.ToUInt32(bytes, 8); offset = 12; }
+        else if (major is 2 or 3)
+        {
+            if (bytes.Length < 12) throw new InvalidDataException($"{path}: truncated header (file is {bytes.Length} bytes; a version {major} header needs at least 12).");
+            headerLen = BitConverter.ToUInt32(bytes, 8);
+            offset = 12;
+        }
         else throw new InvalidDataException($"{path}: unsupported .npy format version {major}.");
-        if (offset + headerLen > bytes.Length) throw new InvalidDataException($"{path}: truncated header.");
-        string header = Encoding.Latin1.GetString(bytes, offset, headerLen);
+        if (headerLen > MaxHeaderBytes)
+            throw new InvalidDataException($"{path}: header length {headerLen} bytes; expected at most {MaxHeaderBytes} (1 MiB).");
+        if (offset + headerLen > bytes.Length)
+            throw new InvalidDataException($"{path}: truncated header: header length {headerLen} bytes but only {bytes.Length - offset} bytes follow the preamble.");
+        string header = Encoding.Latin1.GetString(bytes, offset, (int)headerLen);
         var descr = DescrRx().Match(header);
         var order = OrderRx().Match(header);
         var shapeM = ShapeRx().Match(header);
         if (!descr.Success || !order.Success || !shapeM.Success)
             throw new InvalidDataException($"{path}: malformed .npy header '{header.Trim()}'.");
         bool fortran = order.Groups[1].Value == "True";
-        var dims = shapeM.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+        string shapeText = shapeM.Groups[1].Value;
+        var dims = ParseShape(path, shapeText);
         if (dims.Length is < 1 or > 2)
-            throw new InvalidDataException($"{path}: array has {dims.Length} dimensions (shape ({shapeM.Groups[1].Value})); expected 1 or 2.");
-        long count = dims.Aggregate(1L, (x, y) => x * y);
+            throw new InvalidDataException($"{path}: array has {dims.Length} dimensions (shape ({shapeText})); expected 1 or 2.");
         string dt = descr.Groups[1].Value;
         int size = dt switch
         {
@@ -62,9 +72,24 @@ public static partial class Npy
             "<f4" or "=f4" or "f4" => 4,
             _ => throw new InvalidDataException($"{path}: dtype '{dt}' is not supported; expected float32 ('<f4') or float64 ('<f8')."),
         };
-        int start = offset + headerLen;
-        if (start + count * size > bytes.Length)
-            throw new InvalidDataException($"{path}: truncated data: expected {count} values of {size} bytes.");
+        long count, dataBytes;
+        try
+        {
+            count = checked(dims.Aggregate(1L, (x, y) => x * y));
+            dataBytes = checked(count * size);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{path}: shape ({shapeText}) has more elements than a 64-bit count holds.");
+        }
+        if (count > System.Array.MaxLength)
+            throw new InvalidDataException($"{path}: shape ({shapeText}) has {count} elements; at most {System.Array.MaxLength} fit in one array.");
+        int start = offset + (int)headerLen;
+        long present = bytes.Length - start;
+        if (dataBytes > present)
+            throw new InvalidDataException($"{path}: truncated data: shape ({shapeText}) needs {count} values of {size} bytes ({dataBytes} bytes) but the file holds {present}.");
+        if (dataBytes < present)
+            throw new InvalidDataException($"{path}: {present - dataBytes} bytes after the data: shape ({shapeText}) needs {dataBytes} bytes of {size}-byte values but the file holds {present}.");
         var data = new double[count];
         for (long i = 0; i < count; i++)
         {
@@ -85,6 +110,28 @@ public static partial class Npy
             data = c;
         }
         return new Array(data, dims);
+    }
+
+    /// <summary>Largest header accepted, in bytes (numpy writes a few hundred; this bounds what a corrupt length can ask for).</summary>
+    internal const int MaxHeaderBytes = 1 << 20;
+
+    /// <summary>The shape tuple's entries: each an integer in [0, int.MaxValue].</summary>
+    private static int[] ParseShape(string path, string shapeText)
+    {
+        var parts = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var dims = new int[parts.Length];
+        for (int k = 0; k < parts.Length; k++)
+        {
+            string d = parts[k].TrimEnd('L');
+            if (!long.TryParse(d, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v))
+                throw new InvalidDataException($"{path}: shape ({shapeText}) entry {k} is '{parts[k]}'; expected a non-negative integer.");
+            if (v < 0)
+                throw new InvalidDataException($"{path}: shape ({shapeText}) entry {k} is {v}; expected a non-negative integer.");
+            if (v > int.MaxValue)
+                throw new InvalidDataException($"{path}: shape ({shapeText}) entry {k} is {v}; expected at most {int.MaxValue}.");
+            dims[k] = (int)v;
+        }
+        return dims;
     }
 
     /// <summary>Reads a 1-D array (an n×1 or 1×n 2-D array is accepted too).</summary>

@@ -155,8 +155,21 @@ internal static class RunCommands
             var keyList = p.GetValue(keys) is { } k
                 ? k.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : RunCompiler.DefaultKeys;
-            var runs = RunCompiler.FindRuns(dir).Select(d => RunCompiler.Read(d, keyList)).ToList();
-            if (runs.Count == 0) throw new InvalidDataException($"no run folders (with {RunFolder.ConfigFile}) under --logdir {dir}.");
+            var found = RunCompiler.FindRuns(dir);
+            var runs = new List<RunCompiler.RunRow>();
+            int skipped = 0;
+            foreach (var d in found)
+            {
+                try { runs.Add(RunCompiler.Read(d, keyList)); }
+                catch (InvalidDataException e)
+                {
+                    // One damaged run must not sink the table: say which file and go on with the rest.
+                    ctx.Err.WriteLine("warning: skipping run " + d + ": " + e.Message);
+                    skipped++;
+                }
+            }
+            if (found.Count == 0) throw new InvalidDataException($"no run folders (with {RunFolder.ConfigFile}) under --logdir {dir}.");
+            if (runs.Count == 0) throw new InvalidDataException($"none of the {found.Count} run folders under --logdir {dir} could be read (see the warnings above).");
             string outPath = p.GetValue(output) ?? Path.Combine(dir, "summary.csv");
             string groupPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFileNameWithoutExtension(outPath) + "_by_exp.csv");
             var groups = RunCompiler.Group(runs);
@@ -164,7 +177,7 @@ internal static class RunCommands
             RunCompiler.WriteGroupsCsv(groupPath, groups, keyList);
             ctx.Out.Write(RunCompiler.FormatTable(groups));
             int incomplete = runs.Count(r => !r.Complete);
-            ctx.Out.WriteLine($"{runs.Count} runs ({incomplete} incomplete, left out of the means) → {outPath}, {groupPath}");
+            ctx.Out.WriteLine($"{runs.Count} runs ({incomplete} incomplete, left out of the means{(skipped > 0 ? $"; {skipped} damaged, skipped" : "")}) → {outPath}, {groupPath}");
             return 0;
         });
         return cmd;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Glass.Runner.Output;
@@ -48,10 +49,11 @@ internal static class RunCompiler
     }
 
     /// <summary>Reads one run folder.</summary>
+    /// <exception cref="InvalidDataException">A damaged config.json, run.json or summary.json (not JSON, not an object, a
+    /// non-string kind); the message names the file.</exception>
     public static RunRow Read(string dir, IReadOnlyList<string> keys)
     {
-        var cfg = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.ConfigFile))) as JsonObject
-            ?? throw new InvalidDataException($"{Path.Combine(dir, RunFolder.ConfigFile)} is not a JSON object.");
+        var cfg = ReadJsonObject(Path.Combine(dir, RunFolder.ConfigFile));
         var leaves = new Dictionary<string, string>(StringComparer.Ordinal);
         void Flatten(JsonNode? node, string name)
         {
@@ -68,8 +70,15 @@ internal static class RunCompiler
             }
         }
         Flatten(cfg, "");
-        var info = JsonNode.Parse(File.Exists(Path.Combine(dir, RunFolder.RunInfoFile)) ? File.ReadAllText(Path.Combine(dir, RunFolder.RunInfoFile)) : "{}");
-        string kind = info?["kind"]?.GetValue<string>() ?? (cfg["model"] as JsonObject)?.FirstOrDefault().Key ?? "";
+        string infoPath = Path.Combine(dir, RunFolder.RunInfoFile);
+        var info = File.Exists(infoPath) ? ReadJsonObject(infoPath) : new JsonObject();
+        string? infoKind = info["kind"] switch
+        {
+            null => null,
+            JsonValue kv when kv.TryGetValue(out string? ks) => ks,
+            var other => throw new InvalidDataException($"{infoPath}: \"kind\" is {other.ToJsonString()}; expected a string."),
+        };
+        string kind = infoKind ?? (cfg["model"] as JsonObject)?.FirstOrDefault().Key ?? "";
         int? seed = leaves.TryGetValue("seed", out var ss) && int.TryParse(ss, NumberStyles.Integer, CultureInfo.InvariantCulture, out int si) ? si : null;
         var config = keys.Where(leaves.ContainsKey).ToDictionary(k => k, k => leaves[k]);
 
@@ -84,11 +93,22 @@ internal static class RunCompiler
                     if (t.Columns[j] != "step") values[t.Columns[j]] = t.Rows[^1][j];
         }
         string summaryPath = Path.Combine(dir, RunFolder.SummaryFile);
-        if (File.Exists(summaryPath) && JsonNode.Parse(File.ReadAllText(summaryPath))?["eval"] is JsonObject ev)
+        if (File.Exists(summaryPath) && ReadJsonObject(summaryPath)["eval"] is JsonObject ev)
             foreach (var (k, v) in ev)
                 values["eval_" + k] = v is JsonValue jv && jv.TryGetValue(out double d) ? d : double.NaN;
         return new RunRow(Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)), leaves.GetValueOrDefault("exp_name", ""), kind, seed,
             File.Exists(Path.Combine(dir, RunFolder.CompleteFile)), config, values);
+    }
+
+    /// <summary>Parses a run file that must hold one JSON object.</summary>
+    /// <exception cref="InvalidDataException">Not JSON or not an object; the message names the file and the parser's complaint.</exception>
+    private static JsonObject ReadJsonObject(string path)
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e); }
+        return node as JsonObject
+            ?? throw new InvalidDataException($"{path}: {(node is null ? "null" : node.GetValueKind().ToString().ToLowerInvariant())}; expected a JSON object.");
     }
 
     /// <summary>

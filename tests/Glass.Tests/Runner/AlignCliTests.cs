@@ -181,6 +181,18 @@ public class AlignCliTests
     }
 
     [Test]
+    public void HostileNpyShape_ExitsTwo_NamingTheFileAndTheEntry()
+    {
+        string bad = Path.Combine(_dir, "hostile.npy");
+        File.WriteAllBytes(bad, Glass.Tests.Models.NpyTests.NpyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 10), }", 80));
+        string o = Path.Combine(_dir, "hostile_out");
+        var (code, _, err) = AlignCli("--model", _trained, "--x", bad, "--y", _y, "--device", "cpu", "--no-plots", "--out", o);
+        Assert.That(code, Is.EqualTo(2), err);
+        Assert.That(err, Does.Contain("error: " + bad + ": shape").And.Contain("entry 0 is 1000000000000"));
+        Assert.That(Directory.Exists(o), Is.False);
+    }
+
+    [Test]
     public void CsvInput_GivesTheSameAlignmentAsNpy()
     {
         var x = Npy.Read(_x);

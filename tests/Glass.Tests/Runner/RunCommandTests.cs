@@ -310,6 +310,36 @@ public class RunCommandTests
     }
 
     [Test]
+    public void CompileRuns_SkipsARunWithACorruptSummary_WarningWithItsFile()
+    {
+        string outDir = Path.Combine(_dir, "runs");
+        var a = Yaml("a.yaml", FakeYaml("c_a", outDir, steps: 3, saveEvery: 0));
+        Assert.That(GlassCli(null, null, "sweep", a, "--seeds", "0,1,2", "--device", "cpu", "--quiet", "--no-plots").Code, Is.EqualTo(0));
+        var runs = RunDirs(outDir).OrderBy(r => r, StringComparer.Ordinal).ToArray();
+        Assert.That(runs, Has.Length.EqualTo(3));
+        string corrupt = Path.Combine(runs[1], "summary.json");
+        File.WriteAllText(corrupt, "{\"eval\": {\"loss\": 0.5,");   // cut mid-write
+        string notObject = Path.Combine(runs[2], "run.json");
+        File.WriteAllText(notObject, "[1, 2]");
+
+        string csv = Path.Combine(_dir, "summary.csv");
+        var (code, stdout, err) = GlassCli(null, null, "compile-runs", "--logdir", outDir, "--out", csv);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(err, Does.Contain("warning: skipping run").And.Contain(corrupt + ": not valid JSON"));
+        Assert.That(err, Does.Contain(notObject + ": array; expected a JSON object"));
+        Assert.That(stdout, Does.Contain("1 runs").And.Contain("2 damaged, skipped"));
+        var rows = File.ReadAllLines(csv);
+        Assert.That(rows, Has.Length.EqualTo(2));
+        Assert.That(rows[1], Does.StartWith(Path.GetFileName(runs[0]) + ","));
+
+        // Every run damaged: an error (exit 2), still naming the file.
+        File.WriteAllText(Path.Combine(runs[0], "summary.json"), "not json");
+        var (code2, _, err2) = GlassCli(null, null, "compile-runs", "--logdir", outDir, "--out", csv);
+        Assert.That(code2, Is.EqualTo(2));
+        Assert.That(err2, Does.Contain(Path.Combine(runs[0], "summary.json")).And.Contain("error: none of the 3 run folders"));
+    }
+
+    [Test]
     public void CompileRuns_EmptyLogdir_IsAnError()
     {
         var (code, _, err) = GlassCli(null, null, "compile-runs", "--logdir", _dir);
