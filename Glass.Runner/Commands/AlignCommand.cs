@@ -108,6 +108,10 @@ internal static class AlignCommand
     {
         var total = Stopwatch.StartNew();
         AlignFolder.CheckTarget(r.Out);
+        if ((r.LabelsX is null) != (r.LabelsY is null))
+            throw new ArgumentException(r.LabelsX is null
+                ? "--labels-y given without --labels-x; label metrics need both --labels-x and --labels-y."
+                : "--labels-x given without --labels-y; label metrics need both --labels-x and --labels-y.");
         if (r.TopKOption is < 1) throw new ArgumentException($"--top-k = {r.TopKOption}; expected an integer ≥ 1.");
         if (r.Model is not null && (r.Seed is not null || r.Steps is not null || r.Init is not null || r.Restarts is not null || r.RestartSteps is not null || r.Selection is not null))
             throw new ArgumentException("--seed, --steps, --init, --restarts, --restart-steps and --selection set up training; they do not apply with --model.");

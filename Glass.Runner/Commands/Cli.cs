@@ -23,16 +23,51 @@ internal static class Cli
         if (stdout is not null) config.Output = stdout;
         if (stderr is not null) config.Error = stderr;
         var err = stderr ?? Console.Error;
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // System.CommandLine would print the errors and the help text and exit 1; the project's rule is one line, exit 2.
+            err.WriteLine("error: " + ParseErrorLine(parsed));
+            return 2;
+        }
         try
         {
-            return root.Parse(args).Invoke(config);
+            return parsed.Invoke(config);
         }
-        catch (Exception e) when (e is ConfigException or ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is ConfigException or ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException
+                                     or IOException or UnauthorizedAccessException)
         {
             err.WriteLine("error: " + e.Message);
             return 2;
         }
     }
+
+    /// <summary>
+    /// The parse errors of <paramref name="parsed"/> as one line: System.CommandLine's messages (they name the option or
+    /// token), CLR type names such as <c>System.Nullable`1[System.Int32]</c> replaced by plain ones, and the command to ask for help.
+    /// </summary>
+    internal static string ParseErrorLine(ParseResult parsed)
+    {
+        var msgs = parsed.Errors.Select(e => PlainTypeNames(e.Message.ReplaceLineEndings(" ").Trim())).Distinct();
+        var names = new List<string>();
+        for (var c = parsed.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, c.Command is RootCommand ? "glass" : c.Command.Name);
+        string command = string.Join(' ', names);
+        return string.Join(" ", msgs) + $" (see '{command} --help')";
+    }
+
+    private static string PlainTypeNames(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"System\.Nullable`1\[System\.(\w+)\]|System\.(\w+)", m =>
+            (m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value) switch
+            {
+                "Int32" => "integer",
+                "Int64" => "integer",
+                "Double" => "number",
+                "Single" => "number",
+                "Boolean" => "true/false",
+                "String" => "text",
+                var other => other,
+            });
 
     private static Command DevicesCommand()
     {

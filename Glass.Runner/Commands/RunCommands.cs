@@ -152,6 +152,10 @@ internal static class RunCommands
         cmd.SetAction(p =>
         {
             string dir = p.GetValue(logdir)!;
+            string outPath = p.GetValue(output) ?? Path.Combine(dir, "summary.csv");
+            string groupPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFileNameWithoutExtension(outPath) + "_by_exp.csv");
+            RunCompiler.CheckOutputFile(outPath, "--out");
+            RunCompiler.CheckOutputFile(groupPath, "--out (the per-exp_name CSV)");
             var keyList = p.GetValue(keys) is { } k
                 ? k.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : RunCompiler.DefaultKeys;
@@ -170,8 +174,6 @@ internal static class RunCommands
             }
             if (found.Count == 0) throw new InvalidDataException($"no run folders (with {RunFolder.ConfigFile}) under --logdir {dir}.");
             if (runs.Count == 0) throw new InvalidDataException($"none of the {found.Count} run folders under --logdir {dir} could be read (see the warnings above).");
-            string outPath = p.GetValue(output) ?? Path.Combine(dir, "summary.csv");
-            string groupPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFileNameWithoutExtension(outPath) + "_by_exp.csv");
             var groups = RunCompiler.Group(runs);
             RunCompiler.WriteRunsCsv(outPath, runs, keyList);
             RunCompiler.WriteGroupsCsv(groupPath, groups, keyList);

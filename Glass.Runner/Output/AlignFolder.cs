@@ -28,8 +28,12 @@ internal sealed class AlignFolder : IDisposable
     /// <summary>The folder being written (a sibling of <see cref="Target"/> until <see cref="Commit"/>).</summary>
     public string Dir { get; }
 
-    /// <summary>Checks that <paramref name="outDir"/> can be created (absent, or an empty folder) without touching anything.</summary>
-    /// <exception cref="ArgumentException">It is a file, or a folder that is not empty.</exception>
+    /// <summary>
+    /// Checks that <paramref name="outDir"/> can be created (absent, or an empty folder) before any work starts: no file
+    /// in its place or in place of a parent folder, and the nearest existing parent lets a folder be created in it
+    /// (probed by creating and removing a hidden folder there).
+    /// </summary>
+    /// <exception cref="ArgumentException">It is a file, a folder that is not empty, or under a file or an unwritable folder.</exception>
     public static string CheckTarget(string outDir)
     {
         if (string.IsNullOrWhiteSpace(outDir)) throw new ArgumentException("--out: expected a folder path.");
@@ -37,7 +41,29 @@ internal sealed class AlignFolder : IDisposable
         if (File.Exists(full)) throw new ArgumentException($"--out {outDir}: is a file; expected a new (or empty) folder.");
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw new ArgumentException($"--out {outDir}: the folder exists and is not empty; expected a new (or empty) folder (nothing is overwritten).");
+        string? parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(full));
+        while (parent is not null && !Directory.Exists(parent))
+        {
+            if (File.Exists(parent)) throw new ArgumentException($"--out {outDir}: {parent} is a file, not a folder; the output folder cannot be created under it.");
+            parent = Path.GetDirectoryName(parent);
+        }
+        if (parent is not null) ProbeWritable(parent, outDir);
         return full;
+    }
+
+    /// <summary>Creates and removes a hidden folder in <paramref name="dir"/>; refuses <c>--out</c> when that fails.</summary>
+    private static void ProbeWritable(string dir, string outDir)
+    {
+        string probe = Path.Combine(dir, ".glass-write-probe-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            Directory.CreateDirectory(probe);
+            Directory.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--out {outDir}: cannot create a folder in {dir} ({e.Message}).", e);
+        }
     }
 
     /// <summary>Creates the temporary sibling of <paramref name="outDir"/> (after <see cref="CheckTarget"/>).</summary>

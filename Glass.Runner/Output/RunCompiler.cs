@@ -216,10 +216,30 @@ internal static class RunCompiler
 
     private static string Csv(string s) => s.IndexOfAny(new[] { ',', '"', '\n' }) < 0 ? s : "\"" + s.Replace("\"", "\"\"") + "\"";
 
+    /// <summary>
+    /// Checks, before any work, that <paramref name="path"/> can be written as a file: it is not a folder, and no
+    /// parent of it is a file. <paramref name="option"/> names the option in the message.
+    /// </summary>
+    /// <exception cref="ArgumentException">A folder stands at <paramref name="path"/>, or a file in place of a parent folder.</exception>
+    internal static void CheckOutputFile(string path, string option)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new ArgumentException($"{option} {path}: is a folder; expected a file path.");
+        for (string? parent = Path.GetDirectoryName(full); parent is not null && !Directory.Exists(parent); parent = Path.GetDirectoryName(parent))
+            if (File.Exists(parent)) throw new ArgumentException($"{option} {path}: {parent} is a file, not a folder.");
+    }
+
     private static void WriteFile(string path, string text)
     {
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, text);
+        try
+        {
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (dir is not null) Directory.CreateDirectory(dir);
+            File.WriteAllText(path, text);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot write {path}: {e.Message}", e);
+        }
     }
 }

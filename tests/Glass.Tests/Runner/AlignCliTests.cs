@@ -319,7 +319,7 @@ public class AlignCliTests
         string bad = Path.Combine(_dir, "short_labels.txt");
         File.WriteAllLines(bad, File.ReadAllLines(_labels).Skip(1));
         string o = Path.Combine(_dir, "out_labels");
-        AssertBad(AlignCli("--x", _x, "--y", _y, "--labels-x", bad, "--config", _config, "--device", "cpu", "--out", o), o,
+        AssertBad(AlignCli("--x", _x, "--y", _y, "--labels-x", bad, "--labels-y", _labels, "--config", _config, "--device", "cpu", "--out", o), o,
             bad, (N - 1).ToString(CultureInfo.InvariantCulture) + " labels", N.ToString(CultureInfo.InvariantCulture) + " rows");
     }
 

@@ -1,0 +1,141 @@
+using Glass.Runner.Output;
+using NUnit.Framework;
+using static Glass.Tests.Runner.RunnerTestSupport;
+
+namespace Glass.Tests.Runner;
+
+/// <summary>One error path for the CLI: parse errors, half-given option pairs and unusable outputs exit 2 with one <c>error:</c> line.</summary>
+[NonParallelizable]
+public class CliErrorTests
+{
+    private string _dir = "";
+    private string _x = "", _y = "", _labels = "";
+
+    [OneTimeSetUp]
+    public void OneTimeSetUp()
+    {
+        _dir = TempDir();
+        (_x, _y, _labels, _, _) = AlignCliTests.WritePair(_dir);
+    }
+
+    [OneTimeTearDown]
+    public void OneTimeTearDown()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>Exit 2, a single line starting "error: " holding every fragment, no help text.</summary>
+    private static void AssertOneLineError((int Code, string Out, string Err) r, params string[] fragments)
+    {
+        Assert.That(r.Code, Is.EqualTo(2), r.Err);
+        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), r.Err);
+        Assert.That(lines[0], Does.StartWith("error: "));
+        foreach (var f in fragments) Assert.That(lines[0], Does.Contain(f));
+        Assert.That(r.Out + r.Err, Does.Not.Contain("Usage:"), "no help text after a parse error");
+    }
+
+    [Test]
+    public void ParseErrors_Exit2_WithOneLineNamingTheOption()
+    {
+        string o = Path.Combine(_dir, "parse_out");
+        AssertOneLineError(AlignCli("--x", _x, "--y", _y, "--out", o, "--bogus"), "--bogus", "glass align --help");
+        AssertOneLineError(AlignCli("--x", _x, "--y", _y), "--out");
+        var badSeed = AlignCli("--x", _x, "--y", _y, "--out", o, "--seed", "abc");
+        AssertOneLineError(badSeed, "--seed", "abc");
+        Assert.That(badSeed.Err, Does.Not.Contain("System."), "no CLR type names");
+        AssertOneLineError(GlassCli(null, null, "compile-runs", "--nope"), "--nope", "glass compile-runs --help");
+        AssertOneLineError(GlassCli(null, null, "run"), "glass run");
+        AssertOneLineError(GlassCli(null, null, "no-such-command"), "no-such-command");
+        Assert.That(Directory.Exists(o), Is.False);
+    }
+
+    [Test]
+    public void Help_StillExits0()
+    {
+        var r = AlignCli("--help");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        Assert.That(r.Out, Does.Contain("--labels-x"));
+    }
+
+    [Test]
+    public void LabelsOnOneSide_AreRefused_NamingBoth()
+    {
+        string o = Path.Combine(_dir, "labels_out");
+        AssertRefused(AlignCli("--x", _x, "--y", _y, "--labels-x", _labels, "--device", "cpu", "--out", o), o, _dir, "--labels-x", "--labels-y");
+        AssertRefused(AlignCli("--x", _x, "--y", _y, "--labels-y", _labels, "--device", "cpu", "--out", o), o, _dir, "--labels-x", "--labels-y");
+    }
+
+    [Test]
+    public void AlignOut_UnderAFile_IsRefusedBeforeTraining()
+    {
+        string file = Path.Combine(_dir, "a_file.txt");
+        File.WriteAllText(file, "x");
+        string o = Path.Combine(file, "sub", "out");
+        var r = AlignCli("--x", _x, "--y", _y, "--device", "cpu", "--steps", "5", "--out", o);
+        AssertOneLineError(r, file, "is a file");
+        Assert.That(r.Out, Does.Not.Contain("glass align:"), "refused before any training or solving");
+        Assert.That(File.ReadAllText(file), Is.EqualTo("x"));
+    }
+
+    [Test]
+    public void AlignOut_ExistingFile_IsRefused()
+    {
+        string file = Path.Combine(_dir, "out_is_file");
+        File.WriteAllText(file, "keep");
+        AssertOneLineError(AlignCli("--x", _x, "--y", _y, "--device", "cpu", "--out", file), file, "is a file");
+        Assert.That(File.ReadAllText(file), Is.EqualTo("keep"));
+    }
+
+    [Test]
+    public void AlignOut_ReadOnlyParent_IsRefusedBeforeTraining()
+    {
+        if (IsRoot()) Assert.Ignore("running as root: root ignores read-only permission bits, so a read-only folder is still writable.");
+        if (OperatingSystem.IsWindows()) { Assert.Ignore("Unix permission bits."); return; }
+        string ro = Path.Combine(_dir, "readonly");
+        Directory.CreateDirectory(ro);
+        File.SetUnixFileMode(ro, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        try
+        {
+            string o = Path.Combine(ro, "out");
+            var r = AlignCli("--x", _x, "--y", _y, "--device", "cpu", "--steps", "5", "--out", o);
+            AssertOneLineError(r, ro);
+            Assert.That(r.Out, Does.Not.Contain("glass align:"), "refused before any training or solving");
+            Assert.That(Directory.Exists(o), Is.False);
+        }
+        finally
+        {
+            File.SetUnixFileMode(ro, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    [Test]
+    public void CompileRunsOut_NamingAFolderOrUnderAFile_IsRefused()
+    {
+        string runs = Path.Combine(_dir, "runs");
+        string yaml = Path.Combine(_dir, "c.yaml");
+        File.WriteAllText(yaml, FakeYaml("cli_err", runs, steps: 3, saveEvery: 0));
+        Assert.That(GlassCli(null, null, "run", yaml, "--device", "cpu", "--quiet", "--no-plots").Code, Is.EqualTo(0));
+
+        string folder = Path.Combine(_dir, "a_folder");
+        Directory.CreateDirectory(folder);
+        AssertOneLineError(GlassCli(null, null, "compile-runs", "--logdir", runs, "--out", folder), "--out", folder, "is a folder");
+        Assert.That(Directory.EnumerateFileSystemEntries(folder), Is.Empty);
+
+        string file = Path.Combine(_dir, "plain.txt");
+        File.WriteAllText(file, "x");
+        string under = Path.Combine(file, "summary.csv");
+        AssertOneLineError(GlassCli(null, null, "compile-runs", "--logdir", runs, "--out", under), "--out", file, "is a file");
+
+        // The per-exp_name CSV beside it: a folder in its place is named too, and nothing is written.
+        string csv = Path.Combine(_dir, "s.csv");
+        Directory.CreateDirectory(Path.Combine(_dir, "s_by_exp.csv"));
+        AssertOneLineError(GlassCli(null, null, "compile-runs", "--logdir", runs, "--out", csv), "s_by_exp.csv", "is a folder");
+        Assert.That(File.Exists(csv), Is.False, "nothing half-written");
+    }
+
+    private static bool IsRoot() => Environment.UserName == "root" || (!OperatingSystem.IsWindows() && geteuid() == 0);
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
+    private static extern uint geteuid();
+}
