@@ -68,7 +68,7 @@ internal static class RunDriver
             [RunFolder.ConfigFile] = config.ToJson(),
             [RunFolder.RunInfoFile] = RunInfo(config, device).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n",
         };
-        var folder = RunFolder.Create(config.OutDir, config.ExpName, s.Now(), files);
+        using var folder = RunFolder.Create(config.OutDir, config.ExpName, s.Now(), files);
         using var metrics = MetricsWriter.Create(folder.MetricsPath, exp.MetricColumns);
         if (!s.Quiet) s.Out.WriteLine($"glass run: {config.ExpName} ({config.Kind}, seed {config.Seed}, {config.Steps} steps) on {device.Name} → {folder.Dir}");
         return Drive(folder, config, exp, device, metrics, s);
@@ -77,7 +77,7 @@ internal static class RunDriver
     /// <summary>Continues the run in <paramref name="runDir"/> from its latest checkpoint (or from step 0 when it has none).</summary>
     public static RunOutcome Resume(string runDir, RunSettings s)
     {
-        var folder = RunFolder.Open(runDir);
+        using var folder = RunFolder.OpenForWriting(runDir);
         var config = RunConfig.Load(folder.ConfigPath, new ConfigOverrides { OutDir = Path.GetDirectoryName(folder.Dir) }, s.Registry);
         if (folder.IsComplete)
         {

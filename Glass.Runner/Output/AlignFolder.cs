@@ -11,6 +11,8 @@ namespace Glass.Runner.Output;
 /// <summary>
 /// The output folder of <c>glass align</c> (docs/formats.md, "align output folder"), built in a hidden temporary
 /// sibling and renamed into place at the end, so a failure leaves neither a half-written folder nor the sibling.
+/// The sibling's name carries the PID (<see cref="StaleTemp"/>): one left by a killed process is removed by the next
+/// <c>glass align</c> into the same parent.
 /// </summary>
 internal sealed class AlignFolder : IDisposable
 {
@@ -72,7 +74,8 @@ internal sealed class AlignFolder : IDisposable
         string full = CheckTarget(outDir);
         string parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(full)) ?? ".";
         Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, "." + Path.GetFileName(Path.TrimEndingDirectorySeparator(full)) + ".tmp-" + Guid.NewGuid().ToString("N")[..8]);
+        StaleTemp.Clean(parent); // siblings left by a killed glass align
+        string temp = Path.Combine(parent, StaleTemp.Name(Path.GetFileName(Path.TrimEndingDirectorySeparator(full))));
         Directory.CreateDirectory(temp);
         return new AlignFolder(full, temp);
     }

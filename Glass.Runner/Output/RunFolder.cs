@@ -15,11 +15,13 @@ namespace Glass.Runner.Output;
 /// summary.json                 final metrics row + IExperiment.Evaluate() + wall time
 /// plots/*.png                  loss, gamma, nnz, perm_acc over steps
 /// COMPLETE                     written last: the run finished
+/// .lock                        PID of the process writing the folder, OS-locked while it runs (see RunLock)
 /// </code>
 /// The folder appears atomically (prepared under a temporary name, then renamed), and so does every
-/// checkpoint, so a killed run never leaves a half-written one.
+/// checkpoint, so a killed run never leaves a half-written one. A folder from <see cref="Create"/> or
+/// <see cref="OpenForWriting"/> holds the folder's lock until it is disposed: one writer at a time.
 /// </summary>
-internal sealed class RunFolder
+internal sealed class RunFolder : IDisposable
 {
     public const string ConfigFile = "config.json";
     public const string RunInfoFile = "run.json";
@@ -30,7 +32,9 @@ internal sealed class RunFolder
     public const string CheckpointInfoFile = "checkpoint.json";
     private const string CkptPrefix = "ckpt_step";
 
-    private RunFolder(string dir) => Dir = dir;
+    private RunLock? _lock;
+
+    private RunFolder(string dir, RunLock? runLock = null) => (Dir, _lock) = (dir, runLock);
 
     /// <summary>The folder.</summary>
     public string Dir { get; }
@@ -53,8 +57,11 @@ internal sealed class RunFolder
     public static RunFolder Create(string outDir, string expName, DateTime now, IReadOnlyDictionary<string, string> files)
     {
         Directory.CreateDirectory(outDir);
-        string tmp = Path.Combine(outDir, ".tmp-" + Guid.NewGuid().ToString("N"));
+        StaleTemp.Clean(outDir); // folders left by a run killed while creating its folder
+        string tmp = Path.Combine(outDir, StaleTemp.Name(expName));
         Directory.CreateDirectory(tmp);
+        // Locked before the rename (the lock follows the file), so no other process can open the new folder for writing first.
+        RunLock? held = RunLock.Acquire(tmp);
         try
         {
             foreach (var (name, content) in files) File.WriteAllText(Path.Combine(tmp, name), content);
@@ -65,8 +72,11 @@ internal sealed class RunFolder
                 if (Directory.Exists(target) || File.Exists(target)) continue;
                 try
                 {
+                    if (OperatingSystem.IsWindows()) { held?.Dispose(); held = null; } // Windows cannot rename a folder with an open file
                     Directory.Move(tmp, target); // rename(2): fails if another process took the name meanwhile
-                    return new RunFolder(Path.GetFullPath(target));
+                    var folder = new RunFolder(Path.GetFullPath(target), held ?? RunLock.Acquire(target));
+                    held = null;
+                    return folder;
                 }
                 catch (IOException) when (Directory.Exists(target))
                 {
@@ -76,11 +86,28 @@ internal sealed class RunFolder
         }
         finally
         {
+            held?.Dispose();
             if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         }
     }
 
-    /// <summary>Opens an existing run folder (it must hold config.json).</summary>
+    /// <summary>Opens an existing run folder (it must hold config.json) and takes its lock, for resuming it.</summary>
+    /// <exception cref="IOException">Another live process is writing the folder (the message names it and the PID).</exception>
+    public static RunFolder OpenForWriting(string dir)
+    {
+        var f = Open(dir);
+        f._lock = RunLock.Acquire(f.Dir);
+        return f;
+    }
+
+    /// <summary>Releases the folder's lock, if this object holds it.</summary>
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    /// <summary>Opens an existing run folder (it must hold config.json), without locking it (for reading).</summary>
     /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
     /// <exception cref="InvalidDataException">Not a run folder.</exception>
     public static RunFolder Open(string dir)

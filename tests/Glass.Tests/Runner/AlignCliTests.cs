@@ -166,6 +166,28 @@ public class AlignCliTests
     }
 
     [Test]
+    public void Align_RemovesTempSiblingsOfDeadProcesses_KeepsLiveOnesAndEverythingElse()
+    {
+        string parent = Path.Combine(_dir, "stale");
+        string dead = Path.Combine(parent, ".old.tmp-2147483000-0123abcd");      // a killed glass align (no such PID)
+        string live = Path.Combine(parent, $".cur.tmp-{Environment.ProcessId}-89abcdef"); // a live process is still writing it
+        string legacy = Path.Combine(parent, ".old.tmp-0123abcd");              // no PID: owner unknown, left alone
+        string other = Path.Combine(parent, "keep.tmp-2147483000-0123abcd");      // not hidden: not ours
+        foreach (var d in new[] { dead, live, legacy, other })
+        {
+            Directory.CreateDirectory(d);
+            File.WriteAllText(Path.Combine(d, "x.npy"), "partial");
+        }
+        string o = Path.Combine(parent, "out");
+        var (code, _, err) = AlignCli("--model", _trained, "--x", _x, "--y", _y, "--device", "cpu", "--no-plots", "--out", o);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(Directory.Exists(dead), Is.False, "a dead process's temp folder is removed");
+        foreach (var d in new[] { live, legacy, other, o }) Assert.That(Directory.Exists(d), Is.True, d);
+        Assert.That(Directory.GetDirectories(parent).Select(Path.GetFileName).Order(),
+            Is.EqualTo(new[] { Path.GetFileName(live), Path.GetFileName(legacy), "keep.tmp-2147483000-0123abcd", "out" }.Order()));
+    }
+
+    [Test]
     public void AlignWithModel_DistanceOptionsUnfitForNewData_SkipGwLossOnly()
     {
         string cfg = Path.Combine(_dir, "geodesic50.yaml");
