@@ -370,8 +370,10 @@ internal static class AlignCommand
         if (configPath is not null)
         {
             if (!File.Exists(configPath)) throw new FileNotFoundException($"config file not found: {configPath}", configPath);
+            string text = File.ReadAllText(configPath);
+            YamlDepth.Check(text, configPath);
             var stream = new YamlStream();
-            try { stream.Load(new StringReader(File.ReadAllText(configPath))); }
+            try { stream.Load(new StringReader(text)); }
             catch (YamlException e)
             {
                 throw new ConfigException(configPath, (int)e.Start.Line, (int)e.Start.Column, "", "YAML syntax error: " + (e.InnerException?.Message ?? e.Message));

@@ -86,6 +86,7 @@ internal sealed partial class RunConfig
     {
         overrides ??= ConfigOverrides.None;
         registry ??= ExperimentRegistry.Default;
+        YamlDepth.Check(text, file);
         var stream = new YamlStream();
         try
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Glass.Kernels.Device;
 using Glass.Models.Experiments;
 using Glass.Models.Glass;
@@ -139,12 +140,67 @@ internal sealed class GlassKind : IExperimentKind
         };
         tr.Finish();
 
+        CheckSize(data, s2, sbm, manifold, graph, train);
+        CheckGamma(otSec, ot, s2?.N ?? sbm!.N);
+
         var options = new GlassExperimentOptions
         {
             ExpName = expName, S2 = s2, Sbm = sbm, Manifold = manifold, Graph = graph, Ot = ot, Train = train,
         };
         return new Bound(Name, options);
     }
+
+    /// <summary>
+    /// Largest value allowed for the quantities derived from <c>ot.gamma</c>: the squared band radius
+    /// γ·(−ln band_eps) (compared against squared score distances in the banded kernels) and the potential
+    /// scale γ·ln(n²) (the Sinkhorn potentials are of that size). Well inside double range, so sums of a few stay finite.
+    /// </summary>
+    internal const double MaxGammaScale = 1e300;
+
+    /// <summary>
+    /// Refuses an <c>ot.gamma</c> whose derived quantities overflow (see <see cref="MaxGammaScale"/>): otherwise the band radius
+    /// and the potentials become ∞ and the run dies with NaN after its folder was created.
+    /// </summary>
+    private static void CheckGamma(ConfigSection otSec, OtOptions ot, int n)
+    {
+        double factor = Math.Max(1, Math.Max(-Math.Log(ot.BandEps), 2 * Math.Log(n)));
+        double maxGamma = MaxGammaScale / factor;
+        if (!(ot.Gamma <= maxGamma))
+            throw otSec.ErrorAt("gamma", string.Create(CultureInfo.InvariantCulture,
+                $"got {ot.Gamma:R}; expected a number in (0, {maxGamma:G3}] (the band radius² gamma·(−ln band_eps) and the potential scale gamma·ln(n²) must stay ≤ {MaxGammaScale:G3})"));
+    }
+
+    /// <summary>
+    /// A lower bound on the bytes a run needs, from the size keys (kept simple; the dominant arrays only):
+    /// manifold: two point sets of n × 3 doubles and their n × K projections for each slice,
+    /// 8 · 2 · n · (3 + K · slices); graph: two SBM graphs with the expected edge count
+    /// E = n(n−1)/2 · (p_in/blocks + p_out·(1 − 1/blocks)) stored both ways in CSR (12 bytes an entry) plus the
+    /// n × feat_dim diffusion features, 2 · (24 · E + 8 · n · feat_dim). Computed in doubles (no overflow).
+    /// </summary>
+    internal static double EstimateBytes(S2DataOptions? s2, SbmDataOptions? sbm, ManifoldProjectionOptions? manifold, GraphProjectionOptions? graph, TrainOptions train)
+    {
+        if (s2 is not null)
+            return 8.0 * 2 * s2.N * (3 + (double)manifold!.K * train.Slices);
+        double n = sbm!.N, b = sbm.Blocks;
+        double edges = n * (n - 1) / 2 * (sbm.PIn / b + sbm.POut * (1 - 1 / b));
+        return 2 * (24 * edges + 8 * n * graph!.FeatDim);
+    }
+
+    /// <summary>Refuses a size whose <see cref="EstimateBytes"/> exceeds the memory this process may use.</summary>
+    private static void CheckSize(ConfigSection data, S2DataOptions? s2, SbmDataOptions? sbm, ManifoldProjectionOptions? manifold, GraphProjectionOptions? graph, TrainOptions train)
+    {
+        double need = EstimateBytes(s2, sbm, manifold, graph, train);
+        long avail = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (need > avail)
+        {
+            int n = s2?.N ?? sbm!.N;
+            string how = s2 is not null ? "8·2·n·(3 + K·slices)" : "2·(24·E + 8·n·feat_dim), E the expected edges";
+            throw data.ErrorAt("n", string.Create(CultureInfo.InvariantCulture,
+                $"got {n}; the run needs at least {Gib(need)} ({how}) but {Gib(avail)} of memory is available; expected a smaller n"));
+        }
+    }
+
+    private static string Gib(double bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1L << 30):0.##} GiB");
 
     private static readonly string[] GateNames = { "fixed", "tie", "learn" };
 

@@ -309,6 +309,13 @@ public class ConfigTests
     [TestCase("model:\n  manifold: {}\n  graph: {}\n", "model", "both 'manifold' and 'graph'", "exactly one experiment kind")]
     [TestCase("exp_name: a\n", "model", "missing", "exactly one experiment kind")]
     [TestCase("model:\n  manifold: {}\nseed: 1\ntrain:\n  seed: 2\n", "seed", "both at the top level and under train", "once")]
+    [TestCase("model:\n  manifold: {}\not:\n  gamma: 1e308\n", "ot.gamma", "got 1E+308", "band radius")]
+    [TestCase("model:\n  manifold: {}\not:\n  gamma: 1e299\n  band_eps: 1e-300\n", "ot.gamma", "got 1E+299", "band radius")]
+    [TestCase("data:\n  n: 1000000000\nmodel:\n  manifold: {}\n", "data.n", "got 1000000000", "GiB")]
+    [TestCase("data:\n  n: 2147483647\nmodel:\n  manifold: {}\n", "data.n", "got 2147483647", "GiB")]
+    [TestCase("data:\n  n: 1000000000\nmodel:\n  graph: {}\n", "data.n", "got 1000000000", "GiB")]
+    [TestCase("data:\n  n: 10000000\n  blocks: 1\n  p_in: 1\nmodel:\n  graph: {}\n", "data.n", "got 10000000", "expected a smaller n")]
+    [TestCase("data:\n  n: 1e8\nmodel:\n  manifold: {}\n", "data.n", "'1e8'", "an integer ≥ 2")]
     public void BadValue_IsNamed_WithWhatWasExpected(string yaml, string path, string got, string expected)
     {
         var e = Bad(yaml);
@@ -316,6 +323,47 @@ public class ConfigTests
         Assert.That(e.Message, Does.Contain(path + ":"));
         Assert.That(e.Message, Does.Contain(got));
         Assert.That(e.Message, Does.Contain(expected));
+    }
+
+    [Test]
+    public void ModerateGammaAndSize_StillValidate()
+    {
+        var cfg = RunConfig.Parse("data:\n  n: 5000\nmodel:\n  manifold: {}\not:\n  gamma: 1000\n", "ok.yaml");
+        Assert.That(((GlassExperimentOptions)cfg.Experiment.Options).Ot.Gamma, Is.EqualTo(1000));
+        Assert.That(RunConfig.Parse("data:\n  n: 2000\nmodel:\n  graph: {}\n", "ok.yaml").Kind, Is.EqualTo("graph"));
+    }
+
+    [Test]
+    public void DeepYaml_FlowStyle_IsRefused_NamingTheLine_WithoutOverflowingTheStack()
+    {
+        const int depth = 100_000;
+        string yaml = "exp_name: deep\nmodel:\n  manifold: " + new string('[', depth) + new string(']', depth) + "\n";
+        var e = Bad(yaml);
+        Assert.That(e.Message, Does.StartWith("bad.yaml:3:"));
+        Assert.That(e.Message, Does.Contain("more than 64 levels deep"));
+    }
+
+    [Test]
+    public void DeepYaml_BlockStyle_IsRefused_NamingTheLine_WithoutOverflowingTheStack()
+    {
+        const int depth = 100_000;
+        string yaml = "exp_name: deep\nmodel:\n  x:\n    " + string.Concat(Enumerable.Repeat("- ", depth)) + "1\n";
+        var e = Bad(yaml);
+        Assert.That(e.Message, Does.StartWith("bad.yaml:4:"));
+        Assert.That(e.Message, Does.Contain("more than 64 levels deep"));
+    }
+
+    [Test]
+    public void Yaml_64LevelsDeep_PassesTheDepthCheck()
+    {
+        // Root mapping + 63 flow sequences = 64 levels: refused for its content (unknown key), not its depth.
+        string yaml = "model:\n  manifold: {}\nx: " + new string('[', 63) + new string(']', 63) + "\n";
+        var e = Bad(yaml);
+        Assert.That(e.Message, Does.Not.Contain("levels deep"));
+        Assert.That(e.Message, Does.Contain("x"));
+        var e2 = Bad("model:\n  manifold: {}\nx: " + new string('[', 64) + new string(']', 64) + "\n");
+        Assert.That(e2.Message, Does.StartWith("bad.yaml:3:"));
+        Assert.That(e2.Message, Does.Contain("more than 64 levels deep"));
     }
 
     [Test]

@@ -93,6 +93,9 @@ public class RunCommandTests
     [TestCase("model:\n  fake:\n    rat: 0.5\n", "model.fake.rat", "did you mean 'rate'")]
     [TestCase("model:\n  fake:\n    rate: 0\n", "model.fake.rate", "a number in (0, 1]")]
     [TestCase("model:\n  fake: {}\ntrain:\n  steps: many\n", "train.steps", "an integer ≥ 1")]
+    [TestCase("model:\n  manifold: {}\not:\n  gamma: 1e308\n", "ot.gamma", "band radius")]
+    [TestCase("data:\n  n: 1000000000\nmodel:\n  manifold: {}\n", "data.n", "GiB")]
+    [TestCase("model:\n  manifold: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n", "", "levels deep")]
     public void Run_BadConfig_Exit2_NamesFileAndKey_NoRunFolder(string body, string key, string expected)
     {
         string outDir = Path.Combine(_dir, "runs");
