@@ -19,6 +19,8 @@ internal static class Cli
         var ctx = new CliContext(stdout ?? Console.Out, stderr ?? Console.Error, registry ?? ExperimentRegistry.Default) { Cancel = cancel };
         foreach (var c in RunCommands.Create(ctx)) root.Subcommands.Add(c);
         root.Subcommands.Add(AlignCommand.Create(ctx));
+        var verbose = new Option<bool>("--verbose") { Description = "On an unexpected error, print the full stack trace.", Recursive = true };
+        root.Options.Add(verbose);
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         if (stdout is not null) config.Output = stdout;
         if (stderr is not null) config.Error = stderr;
@@ -40,7 +42,18 @@ internal static class Cli
             err.WriteLine("error: " + e.Message);
             return 2;
         }
+        catch (Exception e)
+        {
+            // Anything else is a bug: one line and exit 1; the trace only on request.
+            err.WriteLine(UnexpectedErrorLine(e));
+            if (parsed.GetValue(verbose)) err.WriteLine(e.ToString());
+            return 1;
+        }
     }
+
+    /// <summary>The one line for an exception the CLI does not expect: its type, its message, and how to see the trace.</summary>
+    internal static string UnexpectedErrorLine(Exception e) =>
+        $"error: unexpected {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ").Trim()} (run with --verbose for the trace)";
 
     /// <summary>
     /// The parse errors of <paramref name="parsed"/> as one line: System.CommandLine's messages (they name the option or

@@ -51,6 +51,33 @@ public class CliErrorTests
     }
 
     [Test]
+    public void UnexpectedException_Exit1_OneLine_TraceOnlyWithVerbose()
+    {
+        var bug = new FakeKind { OnStep = t => { if (t == 2) throw new NotSupportedException("simulated bug"); } };
+        string cfg = Path.Combine(_dir, "bug.yaml");
+        File.WriteAllText(cfg, FakeYaml("bug", Path.Combine(_dir, "bug_runs"), steps: 4));
+
+        var r = GlassCli(bug, null, "run", cfg, "--device", "cpu", "--quiet", "--no-plots");
+        Assert.That(r.Code, Is.EqualTo(1), r.Err);
+        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), r.Err);
+        Assert.That(lines[0], Is.EqualTo("error: unexpected NotSupportedException: simulated bug (run with --verbose for the trace)"));
+
+        var v = GlassCli(bug, null, "run", cfg, "--device", "cpu", "--quiet", "--no-plots", "--verbose");
+        Assert.That(v.Code, Is.EqualTo(1), v.Err);
+        Assert.That(v.Err, Does.StartWith("error: unexpected NotSupportedException: simulated bug"));
+        Assert.That(v.Err, Does.Contain("   at ").And.Contain("System.NotSupportedException"), "the trace with --verbose");
+    }
+
+    [Test]
+    public void Verbose_IsAcceptedByEveryCommand()
+    {
+        Assert.That(AlignCli("--help", "--verbose").Code, Is.EqualTo(0));
+        Assert.That(GlassCli(null, null, "compile-runs", "--help", "--verbose").Code, Is.EqualTo(0));
+        Assert.That(GlassCli(null, null, "devices", "--verbose").Code, Is.EqualTo(0));
+    }
+
+    [Test]
     public void Help_StillExits0()
     {
         var r = AlignCli("--help");
