@@ -11,8 +11,11 @@ public sealed record PointSet(double[] Data, int Rows, int Cols);
 
 /// <summary>
 /// Readers of user point sets: <c>.npy</c> (float32/float64, 1-D or 2-D, via <see cref="Npy"/>) and CSV
-/// (comma-separated numbers, one point per line; an optional non-numeric header line; blank lines and lines
-/// starting with '#' skipped; InvariantCulture, '.' decimal separator).
+/// (one point per line; an optional non-numeric header line; blank lines and lines starting with '#' skipped).
+/// CSV fields are separated by ',' with '.' as decimal mark (InvariantCulture), or, when the first non-comment line
+/// holds a ';', by ';' with ',' (or '.') as decimal mark. Every row must have as many fields as the first data row.
+/// A ','-separated file in which every row has an even number of fields, every odd field an integer and every even
+/// field only digits ("1,5,2,25") is refused as ambiguous: it is what decimal commas split by the ',' separator look like.
 /// </summary>
 public static class PointSetReader
 {
@@ -34,38 +37,80 @@ public static class PointSetReader
     }
 
     /// <summary>Reads a CSV point set (see the class summary).</summary>
-    /// <exception cref="InvalidDataException">A non-number, a row of another length, a non-finite value or no rows; the message names the file and line.</exception>
+    /// <exception cref="InvalidDataException">A non-number, a row of another length, a non-finite value, no rows, or a
+    /// ','-separated file that looks like split decimal commas; the message names the file and line.</exception>
     public static PointSet ReadCsv(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var data = new List<double>();
         int cols = -1, rows = 0, lineNo = 0;
         bool first = true;
+        char sep = ',';
+        bool splitDecimalsLook = true; // ','-separated only: every row "int,digits,int,digits,…" (see the class summary)
         foreach (var raw in File.ReadLines(path))
         {
             lineNo++;
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#')) continue;
-            var parts = line.Split(',');
+            if (first && line.Contains(';')) sep = ';'; // the first line decides: ';' between fields, ',' as decimal mark
+            var parts = line.Split(sep);
             if (first)
             {
                 first = false;
-                if (!double.TryParse(parts[0].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _)) continue; // header
+                if (!TryParseNumber(parts[0].Trim(), sep, out _)) continue; // header
             }
             if (cols < 0) cols = parts.Length;
             else if (parts.Length != cols)
-                throw new InvalidDataException($"{path}:{lineNo}: {parts.Length} values; expected {cols} comma-separated numbers like the first row.");
+                throw new InvalidDataException(sep == ';'
+                    ? $"{path}:{lineNo}: {parts.Length} values; expected {cols} ';'-separated numbers like the first row."
+                    : $"{path}:{lineNo}: {parts.Length} values; expected {cols} comma-separated numbers like the first row. "
+                      + "The ',' separator is ambiguous if the numbers use decimal commas: then separate fields with ';'.");
             for (int q = 0; q < parts.Length; q++)
             {
                 var tok = parts[q].Trim();
-                if (!double.TryParse(tok, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
-                    throw new InvalidDataException($"{path}:{lineNo}: column {q + 1} is '{tok}'; expected a finite number (InvariantCulture, '.' decimal separator).");
+                if (!TryParseNumber(tok, sep, out double v) || !double.IsFinite(v))
+                    throw new InvalidDataException(sep == ';'
+                        ? $"{path}:{lineNo}: column {q + 1} is '{tok}'; expected a finite number (';' between fields, ',' or '.' as decimal mark)."
+                        : $"{path}:{lineNo}: column {q + 1} is '{tok}'; expected a finite number (InvariantCulture, '.' decimal separator).");
                 data.Add(v);
             }
+            if (sep == ',' && splitDecimalsLook) splitDecimalsLook = LooksLikeSplitDecimals(parts);
             rows++;
         }
         if (rows == 0) throw new InvalidDataException($"{path}: no data rows; expected one point per line.");
+        if (sep == ',' && splitDecimalsLook)
+            throw new InvalidDataException(
+                $"{path}: the ',' separator is ambiguous: every row reads as integer,digits pairs ({cols} fields), as if numbers with "
+                + "decimal commas were split in two; for decimal commas separate fields with ';' (e.g. '1,5;2,25'), "
+                + "for integer coordinates write them as '1.0' or separate them with ';'.");
         return new PointSet(data.ToArray(), rows, cols);
+    }
+
+    /// <summary>Parses one field: InvariantCulture; with <paramref name="sep"/> ';' a ',' in the field is the decimal mark.</summary>
+    private static bool TryParseNumber(string tok, char sep, out double v)
+    {
+        if (sep == ';')
+        {
+            if (tok.Contains(',') && tok.Contains('.')) { v = 0; return false; } // no thousands separators
+            tok = tok.Replace(',', '.');
+        }
+        return double.TryParse(tok, NumberStyles.Float, CultureInfo.InvariantCulture, out v);
+    }
+
+    /// <summary>
+    /// True when <paramref name="parts"/> has an even count, every odd field (1st, 3rd, …) is an integer (optional sign,
+    /// digits) and every even field (2nd, 4th, …) is digits only: what "1,5,-2,25" (1,5 and -2,25 with decimal commas) gives.
+    /// </summary>
+    private static bool LooksLikeSplitDecimals(string[] parts)
+    {
+        if (parts.Length % 2 != 0) return false;
+        for (int q = 0; q < parts.Length; q++)
+        {
+            var t = parts[q].Trim();
+            if (q % 2 == 0 && t.Length > 1 && (t[0] == '-' || t[0] == '+')) t = t[1..];
+            if (t.Length == 0 || !t.All(char.IsAsciiDigit)) return false;
+        }
+        return true;
     }
 
     /// <summary>Checks a point set is on S² (n×3, every row norm within <paramref name="tolerance"/> of 1) and returns it unchanged.</summary>

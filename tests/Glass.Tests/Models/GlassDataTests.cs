@@ -128,6 +128,46 @@ public class GlassDataTests
     }
 
     [Test]
+    public void CsvPoints_SemicolonSeparated_WithDecimalCommas()
+    {
+        string path = Path.Combine(_dir, "semi.csv");
+        File.WriteAllText(path, "x;y;z\n# comment\n1,5;-0,25;2\n0.5; 1e-1 ;3,0\n");
+        var p = PointSetReader.Read(path);
+        Assert.That((p.Rows, p.Cols), Is.EqualTo((2, 3)));
+        Assert.That(p.Data, Is.EqualTo(new double[] { 1.5, -0.25, 2, 0.5, 0.1, 3 }));
+
+        File.WriteAllText(path, "1,5;2,5\n1,5;2,5;3\n");
+        Assert.That(Assert.Throws<InvalidDataException>(() => PointSetReader.Read(path))!.Message,
+            Does.Contain("semi.csv:2").And.Contain("3 values").And.Contain("expected 2 ';'-separated"));
+        File.WriteAllText(path, "1,5;2,5\n1.000,5;2\n");
+        Assert.That(Assert.Throws<InvalidDataException>(() => PointSetReader.Read(path))!.Message,
+            Does.Contain("semi.csv:2").And.Contain("'1.000,5'"));
+    }
+
+    [Test]
+    public void CsvPoints_CommaSeparated_SplitDecimalCommas_AreRefusedAsAmbiguous()
+    {
+        // 1,5;2,25 / -0,5;3,75 written with ',' between fields: every row reads as integer,digits pairs.
+        string path = Path.Combine(_dir, "split.csv");
+        File.WriteAllText(path, "x,y\n1,5,2,25\n-0,5,3,75\n");
+        var e = Assert.Throws<InvalidDataException>(() => PointSetReader.Read(path))!;
+        Assert.That(e.Message, Does.Contain("split.csv").And.Contain("ambiguous").And.Contain("';'"));
+
+        // Decimal commas where only some numbers have a fraction: rows of different lengths, with the same hint.
+        File.WriteAllText(path, "1,5,2\n3,4,25\n1,2\n");
+        e = Assert.Throws<InvalidDataException>(() => PointSetReader.Read(path))!;
+        Assert.That(e.Message, Does.Contain("split.csv:3").And.Contain("ambiguous").And.Contain("';'"));
+
+        // Not the look: a '.' decimal, a negative even field or an odd field count are read as before.
+        File.WriteAllText(path, "1,5,2,2.5\n");
+        Assert.That(PointSetReader.Read(path).Cols, Is.EqualTo(4));
+        File.WriteAllText(path, "1,-5\n");
+        Assert.That(PointSetReader.Read(path).Cols, Is.EqualTo(2));
+        File.WriteAllText(path, "1,5,2\n");
+        Assert.That(PointSetReader.Read(path).Cols, Is.EqualTo(3));
+    }
+
+    [Test]
     public void NpyPoints_ReadThroughTheSameEntryPoint()
     {
         string path = Path.Combine(_dir, "p.npy");
