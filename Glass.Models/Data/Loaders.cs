@@ -15,7 +15,9 @@ public sealed record PointSet(double[] Data, int Rows, int Cols);
 /// CSV fields are separated by ',' with '.' as decimal mark (InvariantCulture), or, when the first non-comment line
 /// holds a ';', by ';' with ',' (or '.') as decimal mark. Every row must have as many fields as the first data row.
 /// A ','-separated file in which every row has an even number of fields, every odd field an integer and every even
-/// field only digits ("1,5,2,25") is refused as ambiguous: it is what decimal commas split by the ',' separator look like.
+/// field only digits, and which carries a mark of split decimals somewhere — an even field with a leading zero ("1,05")
+/// or an odd field "-0" ("-0,5") — is refused as ambiguous: it is what decimal commas split by the ',' separator look
+/// like. Plain integer data ("10,20") has neither mark and is read as integers.
 /// </summary>
 public static class PointSetReader
 {
@@ -47,6 +49,7 @@ public static class PointSetReader
         bool first = true;
         char sep = ',';
         bool splitDecimalsLook = true; // ','-separated only: every row "int,digits,int,digits,…" (see the class summary)
+        bool splitDecimalsMark = false; // … and some row shows a leading-zero fraction ("1,05") or a "-0" integer part
         foreach (var raw in File.ReadLines(path))
         {
             lineNo++;
@@ -74,11 +77,15 @@ public static class PointSetReader
                         : $"{path}:{lineNo}: column {q + 1} is '{tok}'; expected a finite number (InvariantCulture, '.' decimal separator).");
                 data.Add(v);
             }
-            if (sep == ',' && splitDecimalsLook) splitDecimalsLook = LooksLikeSplitDecimals(parts);
+            if (sep == ',' && splitDecimalsLook)
+            {
+                splitDecimalsLook = LooksLikeSplitDecimals(parts);
+                if (splitDecimalsLook && !splitDecimalsMark) splitDecimalsMark = HasSplitDecimalMark(parts);
+            }
             rows++;
         }
         if (rows == 0) throw new InvalidDataException($"{path}: no data rows; expected one point per line.");
-        if (sep == ',' && splitDecimalsLook)
+        if (sep == ',' && splitDecimalsLook && splitDecimalsMark)
             throw new InvalidDataException(
                 $"{path}: the ',' separator is ambiguous: every row reads as integer,digits pairs ({cols} fields), as if numbers with "
                 + "decimal commas were split in two; for decimal commas separate fields with ';' (e.g. '1,5;2,25'), "
@@ -101,6 +108,17 @@ public static class PointSetReader
     /// True when <paramref name="parts"/> has an even count, every odd field (1st, 3rd, …) is an integer (optional sign,
     /// digits) and every even field (2nd, 4th, …) is digits only: what "1,5,-2,25" (1,5 and -2,25 with decimal commas) gives.
     /// </summary>
+    private static bool HasSplitDecimalMark(string[] parts)
+    {
+        for (int q = 0; q < parts.Length; q++)
+        {
+            var t = parts[q].Trim();
+            if (q % 2 == 1 && t.Length > 1 && t[0] == '0') return true;
+            if (q % 2 == 0 && (t == "-0" || t == "+0")) return true;
+        }
+        return false;
+    }
+
     private static bool LooksLikeSplitDecimals(string[] parts)
     {
         if (parts.Length % 2 != 0) return false;

@@ -165,6 +165,16 @@ public class GlassDataTests
         Assert.That(PointSetReader.Read(path).Cols, Is.EqualTo(2));
         File.WriteAllText(path, "1,5,2\n");
         Assert.That(PointSetReader.Read(path).Cols, Is.EqualTo(3));
+
+        // A leading-zero fraction is the other mark of split decimals ("1,05" = 1.05).
+        File.WriteAllText(path, "1,05,2,5\n3,5,4,25\n");
+        Assert.That(Assert.Throws<InvalidDataException>(() => PointSetReader.Read(path))!.Message, Does.Contain("ambiguous"));
+
+        // Plain integer data (counts, pixels) in an even number of columns has no such mark and is read as integers.
+        File.WriteAllText(path, "10,20,0,16\n3,0,12,7\n");
+        var ints = PointSetReader.Read(path);
+        Assert.That((ints.Rows, ints.Cols), Is.EqualTo((2, 4)));
+        Assert.That(ints.Data, Is.EqualTo(new double[] { 10, 20, 0, 16, 3, 0, 12, 7 }));
     }
 
     [Test]
