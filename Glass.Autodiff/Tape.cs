@@ -1,6 +1,7 @@
 using System.Globalization;
 using ILGPU;
 using ILGPU.Runtime;
+using Glass.Kernels.Device.LowLevel;
 using DeviceBuffer = ILGPU.Runtime.MemoryBuffer1D<float, ILGPU.Stride1D.Dense>;
 
 namespace Glass.Autodiff;
@@ -68,8 +69,11 @@ public sealed class Var
     /// <summary>The host value if it is already materialised (no download).</summary>
     internal double[]? HostValueOrNull => _value;
 
-    /// <summary>The gradient buffer for accumulation (+=) on the host: allocated zeroed on first use.</summary>
-    internal double[] GradBuffer()
+    /// <summary>
+    /// The gradient buffer for accumulation (+=) on the host: allocated zeroed on first use. A backward closure given
+    /// to <see cref="Tape.Record"/> adds its contribution to each input's gradient here.
+    /// </summary>
+    public double[] GradBuffer()
     {
         SyncGradToHost();
         _grad ??= IsLeaf ? new double[Length] : Tape.Alloc(Length, clear: true);
@@ -291,8 +295,14 @@ public sealed class Tape : IDisposable
         return v;
     }
 
-    /// <summary>Records an op result; <paramref name="backward"/> is kept only if some input needs a gradient.</summary>
-    internal Var Record(double[] value, int rows, int cols, bool anyInputRequiresGrad, Action<Var>? backward)
+    /// <summary>
+    /// Records a host op result (the extension point for ops defined outside this library): <paramref name="value"/>
+    /// (rows×cols, row-major, owned by the node from now on) and a <paramref name="backward"/> closure that reads the
+    /// result's upstream gradient (<c>o.Grad</c>) and accumulates (<c>+=</c>) into its inputs' gradients through
+    /// <see cref="Var.GradBuffer"/>. The closure is kept only if some input needs a gradient
+    /// (<paramref name="anyInputRequiresGrad"/>) and the tape is not in no-grad mode.
+    /// </summary>
+    public Var Record(double[] value, int rows, int cols, bool anyInputRequiresGrad, Action<Var>? backward)
     {
         CheckLive();
         bool rg = anyInputRequiresGrad && !IsNoGrad && backward is not null;

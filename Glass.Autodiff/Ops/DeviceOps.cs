@@ -1,5 +1,6 @@
 using Glass.Kernels.Device;
-using Glass.Kernels.Geometry;
+using Glass.Kernels.Device.LowLevel;
+using Glass.Kernels.PointClouds;
 using Glass.Kernels.Linalg;
 using Glass.Kernels.Tensor;
 using ILGPU;
@@ -9,7 +10,7 @@ namespace Glass.Autodiff.Ops;
 
 /// <summary>
 /// The tape's heavy ops on an ILGPU accelerator (<see cref="Tape.Device"/> accelerated): forward and
-/// backward run as float32 kernels (<see cref="TensorOps"/>, <see cref="MatMulOps"/>, <see cref="GeometryOps"/>,
+/// backward run as float32 kernels (<see cref="TensorOps"/>, <see cref="MatMulOps"/>, <see cref="PointCloudOps"/>,
 /// each loaded once per device). Values and gradients of op results stay in device buffers owned by
 /// the tape; a host input (leaf, or the result of a host-only op) is uploaded once and cached on its
 /// node; host mirrors are downloaded only when read (<see cref="Var.Value"/>, <see cref="Var.Grad"/>,
@@ -40,7 +41,7 @@ internal static class DeviceOps
         public Accelerator Acc { get; }
         public TensorOps Tensor { get; }
         public MatMulOps Gemm => T.Device.GetKernels(a => new MatMulOps(a));
-        public GeometryOps Geometry => T.Device.GetKernels(a => new GeometryOps(a));
+        public PointCloudOps Geometry => T.Device.GetKernels(a => new PointCloudOps(a));
 
         /// <summary>The node's value on the device (uploaded once if it was a host value).</summary>
         public ArrayView<float> Val(Var v) => T.DeviceValueOf(v).View;

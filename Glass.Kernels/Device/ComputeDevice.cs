@@ -59,8 +59,10 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>True when work runs through ILGPU kernels (CUDA or the ILGPU CPU accelerator).</summary>
     public bool IsAccelerated => Accelerator is not null;
 
-    /// <summary>The ILGPU accelerator, or null for the managed CPU backend.</summary>
-    public Accelerator? Accelerator { get; }
+    /// <summary>The ILGPU accelerator, or null for the managed CPU backend (kept internal so that no ILGPU type
+    /// appears on the device's public surface; Glass's own layers reach it through
+    /// <see cref="LowLevel.DeviceInterop"/>).</summary>
+    internal Accelerator? Accelerator { get; }
 
     /// <summary>
     /// Opens a device by name: <c>auto</c> | <c>cpu</c> | <c>cuda</c> | <c>ilgpu-cpu</c> (case-insensitive).

@@ -16,11 +16,11 @@ namespace Glass.Kernels.Gw;
 /// device by rows; n doubles come back per call. Same arithmetic as the host-round-trip path it replaces (double plan,
 /// float costs), so the same iterates.
 /// </summary>
-internal sealed class GwDeviceLoop : IDisposable
+public sealed class GwDeviceLoop : IDisposable
 {
     private readonly Accelerator _acc;
     private readonly GwLinearization _lin;
-    private readonly GwOps _ops;
+    private readonly GwDeviceOps _ops;
     private readonly DenseSinkhornKernels _sinkhorn;
     private readonly double[] _a, _b;
     private readonly int _n, _m;
@@ -28,11 +28,12 @@ internal sealed class GwDeviceLoop : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _planF, _tens, _tensT;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> _rows;
 
+    /// <summary>Uploads a, b and the starting plan Π₀ (n×m) next to <paramref name="lin"/>'s device data.</summary>
     public GwDeviceLoop(ComputeDevice device, GwLinearization lin, double[] a, double[] b, double[] plan0)
     {
         _acc = device.RequireAccelerator();
         _lin = lin;
-        _ops = device.GetKernels(x => new GwOps(x));
+        _ops = device.GetKernels(x => new GwDeviceOps(x));
         _sinkhorn = device.GetKernels(x => new DenseSinkhornKernels(x));
         _a = a; _b = b; _n = a.Length; _m = b.Length;
         long total = (long)_n * _m;
@@ -47,10 +48,10 @@ internal sealed class GwDeviceLoop : IDisposable
     }
 
     /// <summary>Host ↔ device copies of n×m arrays made so far (Π_0 up, the final plan down: 2 per solve).</summary>
-    internal int PlanSizedTransfers { get; private set; }
+    public int PlanSizedTransfers { get; private set; }
 
     /// <summary>Sinkhorn iterations summed over the steps.</summary>
-    internal long InnerIterations { get; private set; }
+    public long InnerIterations { get; private set; }
 
     /// <summary>One outer iteration: Π_{k−1} ← Π_k, Π_k ← Sinkhorn_ε(tens(Π_{k−1})).</summary>
     public void Step(SinkhornOptions options)
@@ -89,6 +90,7 @@ internal sealed class GwDeviceLoop : IDisposable
         return s;
     }
 
+    /// <summary>Frees the device buffers.</summary>
     public void Dispose()
     {
         _plan.Dispose(); _prev.Dispose(); _planF.Dispose(); _tens.Dispose(); _tensT.Dispose(); _rows.Dispose();

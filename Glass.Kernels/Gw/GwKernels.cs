@@ -56,10 +56,10 @@ internal static class GwKernels
 
 /// <summary>
 /// The GW linearisation kernels loaded once per accelerator (obtain through
-/// <c>device.GetKernels(acc =&gt; new GwOps(acc))</c>): two GEMMs (<see cref="MatMulOps"/>) and one
+/// <c>device.GetKernels(acc =&gt; new GwDeviceOps(acc))</c>): two GEMMs (<see cref="MatMulOps"/>) and one
 /// element-wise combine. Calls are queued and do not synchronise.
 /// </summary>
-internal sealed class GwOps
+internal sealed class GwDeviceOps
 {
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, float, float> _combine;
     private readonly Action<Index1D, ArrayView<double>, ArrayView<float>, long, int> _narrow;
@@ -67,7 +67,7 @@ internal sealed class GwOps
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<double>, int, ArrayView<double>> _rowDot;
     private readonly int _group;
 
-    public GwOps(Accelerator accelerator)
+    public GwDeviceOps(Accelerator accelerator)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         MatMul = new MatMulOps(accelerator);

@@ -12,9 +12,9 @@ namespace Glass.Kernels.Gw;
 /// D_X, D_Y stay on the device for the life of the object; the host <see cref="Tens(double[], double[])"/> moves Π up
 /// and tens down, the device <see cref="Tens(ArrayView{float}, ArrayView{float})"/> moves nothing.
 /// On the managed CPU backend the two products are the blocked double GEMM; on an ILGPU accelerator
-/// they are the float32 tiled GEMM kernel (<see cref="GwOps"/>, loaded once per device).
+/// they are the float32 tiled GEMM kernel (<see cref="GwDeviceOps"/>, loaded once per device).
 /// </summary>
-internal sealed class GwLinearization : IDisposable
+public sealed class GwLinearization : IDisposable
 {
     private readonly ComputeDevice _device;
     private readonly int _n, _m;
@@ -23,6 +23,7 @@ internal sealed class GwLinearization : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _ddx, _ddy, _dr, _dc, _dtmp, _dg;
     private MemoryBuffer1D<float, Stride1D.Dense>? _dplan, _dout; // host-array Tens only, allocated on its first call
 
+    /// <summary>Prepares D_X (n×n), D_Y (m×m) and the marginal terms r = (D_X⊙D_X)a, c = (D_Y⊙D_Y)b on <paramref name="device"/>.</summary>
     public GwLinearization(ComputeDevice device, double[] dx, double[] dy, int n, int m, double[] a, double[] b)
     {
         _device = device; _n = n; _m = m; _dx = dx; _dy = dy;
@@ -34,7 +35,7 @@ internal sealed class GwLinearization : IDisposable
             return;
         }
         var acc = device.RequireAccelerator();
-        device.GetKernels(x => new GwOps(x));
+        device.GetKernels(x => new GwDeviceOps(x));
         _ddx = HostBuffers.Upload(acc, dx);
         _ddy = HostBuffers.Upload(acc, dy);
         _dr = HostBuffers.Upload(acc, _r);
@@ -52,7 +53,7 @@ internal sealed class GwLinearization : IDisposable
         long total = (long)_n * _m;
         if (plan.Length != total || output.Length != total)
             throw new ArgumentException($"Tens: plan and output must hold n·m = {total} entries (have {plan.Length}, {output.Length}).");
-        var ops = _device.GetKernels(x => new GwOps(x));
+        var ops = _device.GetKernels(x => new GwDeviceOps(x));
         ops.Linearize(_ddx!.View, _ddy!.View, plan, _dr!.View, _dc!.View, _dtmp!.View, _dg!.View, output, _n, _m, 2f, -4f);
     }
 
@@ -70,7 +71,7 @@ internal sealed class GwLinearization : IDisposable
             return;
         }
         var acc = _device.RequireAccelerator();
-        var ops = _device.GetKernels(x => new GwOps(x));
+        var ops = _device.GetKernels(x => new GwDeviceOps(x));
         var single = new float[plan.Length];
         for (int k = 0; k < plan.Length; k++) single[k] = (float)plan[k];
         _dplan ??= HostBuffers.Allocate(acc, (long)_n * _m);
@@ -82,6 +83,7 @@ internal sealed class GwLinearization : IDisposable
         for (int k = 0; k < back.Length; k++) output[k] = back[k];
     }
 
+    /// <summary>Frees the device buffers.</summary>
     public void Dispose()
     {
         _ddx?.Dispose(); _ddy?.Dispose(); _dr?.Dispose(); _dc?.Dispose();

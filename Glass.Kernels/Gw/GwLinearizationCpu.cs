@@ -8,8 +8,9 @@ namespace Glass.Kernels.Gw;
 /// Managed reference of the GW linearisation (square loss; Peyré, Cuturi, Solomon 2016, Prop. 1):
 /// tens = s·(r·1ᵀ + 1·cᵀ) + t·D_X·Π·D_Y with r = (D_X⊙D_X)·a, c = (D_Y⊙D_Y)·b, by two blocked GEMMs in double.
 /// </summary>
-internal static class GwLinearizationCpu
+public static class GwLinearizationCpu
 {
+    /// <summary>output (n×m) = s·(r·1ᵀ + 1·cᵀ) + t·D_X·Π·D_Y; <paramref name="tmp"/> is n×m scratch.</summary>
     public static void Linearize(double[] dx, double[] dy, double[] plan, double[] r, double[] c, double[] tmp, double[] output,
         int n, int m, double s, double t)
     {
@@ -43,13 +44,14 @@ internal static class GwLinearizationCpu
 /// scalings and stops — reported as <see cref="Numerical"/>). Used inside the entropic GW loop, where
 /// matching POT's iterates matters; K and Kᵀ are formed once per call, each iteration is two SIMD mat-vecs.
 /// </summary>
-internal sealed class ScalingSinkhornCpu
+public sealed class ScalingSinkhornCpu
 {
     private readonly int _n, _m;
     private readonly double[] _k, _kt;
     private readonly double[] _u, _v;
     private bool _hasScalings;
 
+    /// <summary>Scratch for n×m problems (K, Kᵀ and the scalings).</summary>
     public ScalingSinkhornCpu(int n, int m)
     {
         _n = n; _m = m;

@@ -17,7 +17,7 @@ namespace Glass.Kernels.Linalg;
 /// (8 <c>Vector&lt;double&gt;</c> accumulators, FMA where the hardware has it). Each entry of C is
 /// written by one thread with a fixed summation order, so results are deterministic.
 /// </remarks>
-internal static class MatMulCpu
+public static class MatMulCpu
 {
     /// <summary>Rows of a micro-tile.</summary>
     internal const int Mr = 4;

@@ -95,7 +95,7 @@ internal static class MatMulKernels
 /// (obtain through <c>device.GetKernels(acc =&gt; new MatMulOps(acc))</c>). Calls are queued on the
 /// accelerator's default stream and do not synchronise.
 /// </summary>
-internal sealed class MatMulOps
+public sealed class MatMulOps
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemm;
 

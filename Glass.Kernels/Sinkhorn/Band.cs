@@ -12,17 +12,26 @@ namespace Glass.Kernels.Sinkhorn;
 /// non-decreasing, so column j's rows are also contiguous: [RLo_j, RHi_j). CSR row pointers give
 /// each band entry a slot; memory O(n + m + nnz), never O(n·m).
 /// </summary>
-internal sealed class Band
+public sealed class Band
 {
+    /// <summary>Rows (n) and columns (m).</summary>
     public int N, M;
+    /// <summary>Band radius r = sqrt(−γ log ε).</summary>
     public double Radius;
-    public double[] S = [], T = [];          // sorted scores
-    public int[] PermS = [], PermT = [];     // sorted position → original index
-    public double[] A = [], B = [];          // marginals in sorted order
+    /// <summary>Sorted scores s and t.</summary>
+    public double[] S = [], T = [];
+    /// <summary>Sorted position → original index, for s and t.</summary>
+    public int[] PermS = [], PermT = [];
+    /// <summary>Marginals a and b in sorted order.</summary>
+    public double[] A = [], B = [];
+    /// <summary>Row i keeps sorted columns [Lo_i, Hi_i); RowPtr_i is the CSR slot of its first entry (length n + 1).</summary>
     public int[] Lo = [], Hi = [], RowPtr = [];
+    /// <summary>Column j's rows are [RLo_j, RHi_j).</summary>
     public int[] RLo = [], RHi = [];
+    /// <summary>Number of band entries.</summary>
     public int Nnz => RowPtr[N];
 
+    /// <summary>Builds the band of sorted scores (with their permutations), marginals a, b (original order) and γ.</summary>
     public static Band Build(double[] sSorted, int[] permS, double[] tSorted, int[] permT, double[] a, double[] b,
         double gamma, BandOptions opt)
     {

@@ -47,7 +47,7 @@ public abstract class DenseGeometry
     }
 
     /// <summary>Row i of C: a view of the stored matrix, or computed into <paramref name="scratch"/> (length ≥ M).</summary>
-    internal abstract ReadOnlySpan<double> Row(int i, Span<double> scratch);
+    public abstract ReadOnlySpan<double> Row(int i, Span<double> scratch);
 
     /// <summary>Rows computed together by <see cref="Rows"/> (and cached by <see cref="RowReader"/>).</summary>
     internal const int RowBlock = 4;
@@ -74,7 +74,7 @@ internal sealed class CostMatrixGeometry : DenseGeometry
 {
     public CostMatrixGeometry(double[] cost, int n, int m) : base(n, m) => Cost = cost;
     public double[] Cost { get; }
-    internal override ReadOnlySpan<double> Row(int i, Span<double> scratch) => Cost.AsSpan(i * M, M);
+    public override ReadOnlySpan<double> Row(int i, Span<double> scratch) => Cost.AsSpan(i * M, M);
     internal override double Entry(int i, int j) => Cost[(long)i * M + j];
 
     internal override DenseGeometry Transposed()
@@ -168,7 +168,7 @@ internal sealed class PointGeometry : DenseGeometry
     public double[] Y { get; }
     public int D { get; }
 
-    internal override ReadOnlySpan<double> Row(int i, Span<double> scratch)
+    public override ReadOnlySpan<double> Row(int i, Span<double> scratch)
     {
         var row = scratch[..M];
         if (D == 1)

@@ -53,8 +53,9 @@ public static class DenseSinkhorn
 }
 
 /// <summary>Marginal defaults and checks shared by the solvers.</summary>
-internal static class Marginals
+public static class Marginals
 {
+    /// <summary>The uniform 1/n vector when <paramref name="w"/> is null, else <paramref name="w"/> checked (length n, finite, ≥ 0, positive sum) and named <paramref name="name"/> in errors.</summary>
     public static double[] Resolve(double[]? w, int n, string name)
     {
         if (w is null)

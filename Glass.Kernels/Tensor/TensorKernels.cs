@@ -6,7 +6,7 @@ using ILGPU.Runtime;
 namespace Glass.Kernels.Tensor;
 
 /// <summary>Elementwise functions of the tape's unary ops (codes shared by the kernels and the tape).</summary>
-internal enum UnaryCode
+public enum UnaryCode
 {
     /// <summary>c·x (parameter c).</summary>
     Scale,
@@ -35,7 +35,7 @@ internal enum UnaryCode
 }
 
 /// <summary>Elementwise functions of the tape's binary ops.</summary>
-internal enum BinaryCode
+public enum BinaryCode
 {
     /// <summary>a + b.</summary>
     Add,
@@ -48,8 +48,9 @@ internal enum BinaryCode
 }
 
 /// <summary>Shape of a broadcast binary op: output rows×cols; a is aRows×aCols, b is bRows×bCols (each dimension equal or 1).</summary>
-internal readonly struct BroadcastShape
+public readonly struct BroadcastShape
 {
+    /// <summary>Output rows×cols, a aRows×aCols, b bRows×bCols.</summary>
     public BroadcastShape(int rows, int cols, int aRows, int aCols, int bRows, int bCols)
     {
         Rows = rows; Cols = cols; ARows = aRows; ACols = aCols; BRows = bRows; BCols = bCols;
@@ -253,7 +254,7 @@ internal static class TensorKernels
 /// <c>device.GetKernels(acc =&gt; new TensorOps(acc))</c>), with typed calls on device views. Calls are
 /// queued on the default stream and do not synchronise. Shapes are trusted (the tape checks them).
 /// </summary>
-internal sealed class TensorOps
+public sealed class TensorOps
 {
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, float> _unary;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> _unaryBack;

@@ -6,7 +6,7 @@ namespace Glass.Kernels.Validation;
 /// Argument checks shared by every primitive. Each throws <see cref="ArgumentException"/> naming
 /// the argument, the offending value (and index) and what was expected.
 /// </summary>
-internal static class Guard
+public static class Guard
 {
     private static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 

@@ -490,8 +490,8 @@ public static class GwAligner
         return pairs;
     }
 
-    /// <summary>The model's dense entropic plan on the training data (the transductive alignment of learned GW).</summary>
-    internal static double[] ModelPlan(ComputeDevice device, GwModel model, double[] x, int n, double[] y, int m)
+    /// <summary>The model's dense entropic plan (n×m, row-major) on the training data x (n rows) and y (m rows): the transductive alignment of learned GW.</summary>
+    public static double[] ModelPlan(ComputeDevice device, GwModel model, double[] x, int n, double[] y, int m)
     {
         var ex = model.EmbedX(x, n);
         var ey = model.EmbedY(y, m);

@@ -87,7 +87,7 @@ public class GlassLayerTests
         // ⟨u, Log_a(x)⟩ for u ⊥ a equals g(⟨a,x⟩)·⟨u,x⟩ with g = θ/sin θ inside the chart (Sphere.Log reference).
         var a = new[] { 0.0, 0.0, 1.0 };
         var xs = new[] { 0.3, 0.2, Math.Sqrt(1 - 0.13) };
-        var log = Glass.Kernels.Geometry.Sphere.Log(Glass.Kernels.Device.ComputeDevice.Cpu, a, xs);
+        var log = Glass.Kernels.PointClouds.Sphere.Log(Glass.Kernels.Device.ComputeDevice.Cpu, a, xs);
         var u = new[] { 0.6, -0.8, 0.0 };
         double want = u[0] * log[0] + u[1] * log[1] + u[2] * log[2];
         var tape = new Tape();

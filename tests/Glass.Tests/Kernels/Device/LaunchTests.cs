@@ -1,6 +1,6 @@
 using System.Numerics;
 using Glass.Kernels.Device;
-using Glass.Kernels.Geometry;
+using Glass.Kernels.PointClouds;
 using Glass.Kernels.Linalg;
 using Glass.Kernels.Tensor;
 using Glass.Tests.Support;
@@ -100,7 +100,7 @@ public sealed class TallLaunchTests
         using var dx = HostBuffers.Upload(acc, x);
         using var dy = HostBuffers.Upload(acc, y);
         using var dd = HostBuffers.Allocate(acc, (long)n * m);
-        new GeometryOps(acc).SquaredEuclidean(dx.View, dy.View, dd.View, n, m, dim);
+        new PointCloudOps(acc).SquaredEuclidean(dx.View, dy.View, dd.View, n, m, dim);
         Close.All(expected, HostBuffers.Download(acc, dd), 1e-5, 1e-5, $"{device} d ({n}×{m})");
     }
 

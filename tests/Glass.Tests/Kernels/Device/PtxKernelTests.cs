@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Glass.Kernels.Geometry;
+using Glass.Kernels.PointClouds;
 using Glass.Kernels.Sinkhorn;
 using Glass.Kernels.Tensor;
 using ILGPU;
@@ -68,7 +68,7 @@ public sealed class PtxKernelTests
         foreach (var m in new[] { "UnaryForward", "UnaryBackward", "LogSumExpRows", "LogSumExpRowsBackward", "BinaryForward", "RowNorms" })
             yield return new(typeof(TensorKernels), m, false, 0);
         foreach (var m in new[] { "Log", "Exp", "Geodesic", "SquaredEuclidean" })
-            yield return new(typeof(GeometryKernels), m, false, 0);
+            yield return new(typeof(PointCloudKernels), m, false, 0);
     }
 
     private string Compile(KernelCase k)

@@ -1,9 +1,9 @@
 using Glass.Kernels.Device;
-using Glass.Kernels.Geometry;
+using Glass.Kernels.PointClouds;
 using Glass.Tests.Support;
 using NUnit.Framework;
 
-namespace Glass.Tests.Kernels.Geometry;
+namespace Glass.Tests.Kernels.PointClouds;
 
 /// <summary>Test data on S².</summary>
 internal static class SpherePoints

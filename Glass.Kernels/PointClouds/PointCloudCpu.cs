@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace Glass.Kernels.Geometry;
+namespace Glass.Kernels.PointClouds;
 
 /// <summary>
 /// Managed reference for the sphere maps and pairwise distances, in <c>double</c>; also the CPU
@@ -14,7 +14,7 @@ namespace Glass.Kernels.Geometry;
 /// where arccos of a rounded cosine loses half the digits (θ error ≈ √ε: 1e-8 in double,
 /// 3e-4 in float32) — and they give exactly 0 on the diagonal of D(X, X).
 /// </remarks>
-internal static class GeometryCpu
+internal static class PointCloudCpu
 {
     /// <summary>Below this ‖x − ⟨p,x⟩p‖ with ⟨p,x⟩ &lt; 0, x is taken as antipodal to p (double path).</summary>
     internal const double AntipodalSin = 1e-12;

@@ -3,13 +3,13 @@ using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
 
-namespace Glass.Kernels.Geometry;
+namespace Glass.Kernels.PointClouds;
 
 /// <summary>
 /// ILGPU kernels (float32) for the sphere maps and pairwise distances; same formulas and
-/// conventions as the reference <see cref="GeometryCpu"/>. Point sets are row-major n×dim.
+/// conventions as the reference <see cref="PointCloudCpu"/>. Point sets are row-major n×dim.
 /// </summary>
-internal static class GeometryKernels
+internal static class PointCloudKernels
 {
     /// <summary>
     /// Antipodal test in float32: below this ‖x − ⟨p,x⟩p‖ (with ⟨p,x⟩ &lt; 0) the direction of w is
@@ -28,7 +28,7 @@ internal static class GeometryKernels
         float theta = KernelMath.Atan2(s, c);
         if (c < 0f && s <= AntipodalSin)
         {
-            // u(p) = normalize(e_k − p_k p), k = argmin |p_k| (first on ties), as in GeometryCpu.AntipodalDirection.
+            // u(p) = normalize(e_k − p_k p), k = argmin |p_k| (first on ties), as in PointCloudCpu.AntipodalDirection.
             float a0 = XMath.Abs(p0), a1 = XMath.Abs(p1), a2 = XMath.Abs(p2);
             int k = a0 <= a1 && a0 <= a2 ? 0 : a1 <= a2 ? 1 : 2;
             float pk = k == 0 ? p0 : k == 1 ? p1 : p2;
@@ -50,7 +50,7 @@ internal static class GeometryKernels
         float v0 = v[o], v1 = v[o + 1], v2 = v[o + 2];
         float r = XMath.Sqrt(v0 * v0 + v1 * v1 + v2 * v2);
         float cos = XMath.Cos(r);
-        float sinc = r < (float)GeometryCpu.SmallAngle ? 1f - r * r / 6f : XMath.Sin(r) / r;
+        float sinc = r < (float)PointCloudCpu.SmallAngle ? 1f - r * r / 6f : XMath.Sin(r) / r;
         result[o] = cos * p[o] + sinc * v0;
         result[o + 1] = cos * p[o + 1] + sinc * v1;
         result[o + 2] = cos * p[o + 2] + sinc * v2;
@@ -92,10 +92,10 @@ internal static class GeometryKernels
 
 /// <summary>
 /// The geometry kernels loaded once on one accelerator, with typed calls on device buffers
-/// (obtain through <c>device.GetKernels(acc =&gt; new GeometryOps(acc))</c>). Calls are queued on the
+/// (obtain through <c>device.GetKernels(acc =&gt; new PointCloudOps(acc))</c>). Calls are queued on the
 /// accelerator's default stream and do not synchronise.
 /// </summary>
-internal sealed class GeometryOps
+public sealed class PointCloudOps
 {
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _log;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _exp;
@@ -103,13 +103,13 @@ internal sealed class GeometryOps
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int> _squaredEuclidean;
 
     /// <summary>Compiles and loads the kernels on <paramref name="accelerator"/>.</summary>
-    public GeometryOps(Accelerator accelerator)
+    public PointCloudOps(Accelerator accelerator)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
-        _log = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GeometryKernels.Log);
-        _exp = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GeometryKernels.Exp);
-        _geodesic = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int>(GeometryKernels.Geodesic);
-        _squaredEuclidean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int>(GeometryKernels.SquaredEuclidean);
+        _log = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(PointCloudKernels.Log);
+        _exp = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(PointCloudKernels.Exp);
+        _geodesic = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int>(PointCloudKernels.Geodesic);
+        _squaredEuclidean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, int>(PointCloudKernels.SquaredEuclidean);
     }
 
     /// <summary><c>result_i = Log_{p_i}(x_i)</c> for n rows; p, x, result n×3.</summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Glass.Kernels.Validation;
 
-namespace Glass.Kernels.Geometry;
+namespace Glass.Kernels.PointClouds;
 
 /// <summary>
 /// Checks for point sets stored as rows of a row-major array: shape, finiteness, and (for S²)

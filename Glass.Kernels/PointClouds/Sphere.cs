@@ -1,7 +1,7 @@
 using Glass.Kernels.Device;
 using Glass.Kernels.Validation;
 
-namespace Glass.Kernels.Geometry;
+namespace Glass.Kernels.PointClouds;
 
 /// <summary>
 /// Riemannian log and exp maps of the unit sphere S² ⊂ ℝ³, row by row. Points and tangent vectors
@@ -62,13 +62,13 @@ public static class Sphere
         if (!device.IsAccelerated)
         {
             var result = new double[3 * n];
-            if (log) GeometryCpu.Log(p, x, result);
-            else GeometryCpu.Exp(p, x, result);
+            if (log) PointCloudCpu.Log(p, x, result);
+            else PointCloudCpu.Exp(p, x, result);
             return result;
         }
 
         var acc = device.RequireAccelerator();
-        var ops = device.GetKernels(a => new GeometryOps(a));
+        var ops = device.GetKernels(a => new PointCloudOps(a));
         using var dp = HostBuffers.Upload(acc, p);
         using var dx = HostBuffers.Upload(acc, x);
         using var dr = HostBuffers.Allocate(acc, 3L * n);

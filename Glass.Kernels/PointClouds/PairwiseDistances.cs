@@ -1,6 +1,6 @@
 using Glass.Kernels.Device;
 
-namespace Glass.Kernels.Geometry;
+namespace Glass.Kernels.PointClouds;
 
 /// <summary>
 /// Pairwise cost matrices between two point sets stored as rows of row-major arrays
@@ -52,12 +52,12 @@ public static class PairwiseDistances
         if (!device.IsAccelerated)
         {
             var d = new double[n * m];
-            GeometryCpu.SquaredEuclidean(x, y, d, dim);
+            PointCloudCpu.SquaredEuclidean(x, y, d, dim);
             return d;
         }
 
         var acc = device.RequireAccelerator();
-        var ops = device.GetKernels(a => new GeometryOps(a));
+        var ops = device.GetKernels(a => new PointCloudOps(a));
         using var dx = HostBuffers.Upload(acc, x);
         using var dy = HostBuffers.Upload(acc, y);
         using var dd = HostBuffers.Allocate(acc, (long)n * m);
@@ -76,12 +76,12 @@ public static class PairwiseDistances
         if (!device.IsAccelerated)
         {
             var d = new double[n * m];
-            GeometryCpu.Geodesic(x, y, d, squared);
+            PointCloudCpu.Geodesic(x, y, d, squared);
             return d;
         }
 
         var acc = device.RequireAccelerator();
-        var ops = device.GetKernels(a => new GeometryOps(a));
+        var ops = device.GetKernels(a => new PointCloudOps(a));
         using var dx = HostBuffers.Upload(acc, x);
         using var dy = HostBuffers.Upload(acc, y);
         using var dd = HostBuffers.Allocate(acc, (long)n * m);
