@@ -24,7 +24,7 @@ internal sealed record SuiteScore(double Foscttm, double Exact, double GwLoss, d
 /// </summary>
 internal static class AlignSuite
 {
-    public static Command Create()
+    public static Command Create(CliContext ctx)
     {
         var data = new Option<string?>("--data") { Description = "Folder of the real tabular data sets (bench/align_suite_data.py writes wine.npy, breast_cancer.npy, digits.npy)." };
         var snare = new Option<string?>("--snare") { Description = "Folder with SNAREseq_atac_feat.npy and SNAREseq_rna_feat.npy.", DefaultValueFactory = _ => "../shared/data/snareseq" };
@@ -40,10 +40,10 @@ internal static class AlignSuite
         };
         cmd.SetAction(p =>
         {
-            var all = AlignSuiteCases.All(p.GetValue(data), p.GetValue(snare), Console.Error);
+            var all = AlignSuiteCases.All(p.GetValue(data), p.GetValue(snare), ctx.Err);
             if (p.GetValue(list))
             {
-                foreach (var c in all) Console.WriteLine($"{c.Name,-16} {c.Kind,-9} {c.Description}");
+                foreach (var c in all) ctx.Out.WriteLine($"{c.Name,-16} {c.Kind,-9} {c.Description}");
                 return 0;
             }
             var names = p.GetValue(cases)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -64,14 +64,14 @@ internal static class AlignSuite
                         Glass.Models.Data.Npy.Write(stem + "_x.npy", pair.X, pair.DimX);
                         Glass.Models.Data.Npy.Write(stem + "_y.npy", pair.Y, pair.DimY);
                         File.WriteAllLines(stem + "_source_of_y.txt", pair.SourceOfY.Select(v => v.ToString(CultureInfo.InvariantCulture)));
-                        Console.WriteLine($"{stem}_{{x,y}}.npy");
+                        ctx.Out.WriteLine($"{stem}_{{x,y}}.npy");
                     }
                 return 0;
             }
             var ms = p.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var mth in ms)
                 if (mth is not ("glass" or "baseline")) throw new ArgumentException($"--methods contains '{mth}'; expected glass and/or baseline.");
-            Run(chosen, seedList, ms.Contains("glass"), ms.Contains("baseline"), p.GetValue(outFile), Console.Out, Console.Error);
+            Run(chosen, seedList, ms.Contains("glass"), ms.Contains("baseline"), p.GetValue(outFile), ctx.Out, ctx.Err);
             return 0;
         });
         return cmd;
@@ -81,7 +81,7 @@ internal static class AlignSuite
     /// <c>glass bench align-scaling</c>: wall time of default <c>glass align</c> (<see cref="GwAligner.Align"/>) against N
     /// on the suite's noisy Gaussian-mixture pair (10-d, rotated, N(0, 0.2²) noise), by stage, with the fitted exponent.
     /// </summary>
-    public static Command CreateScaling()
+    public static Command CreateScaling(CliContext ctx)
     {
         var sizes = new Option<string>("--sizes") { Description = "Comma-separated N (points per side).", DefaultValueFactory = _ => "500,1000,2000" };
         var seed = new Option<int>("--seed") { Description = "Seed of the data and the model.", DefaultValueFactory = _ => 0 };
@@ -107,24 +107,24 @@ internal static class AlignSuite
                 var ys = new double[y.Length];
                 for (int j = 0; j < n; j++) Array.Copy(y, perm[j] * 10, ys, j * 10, 10);
                 var sw = Stopwatch.StartNew();
-                var al = GwAligner.Align(x, n, 10, ys, n, 10, new LearnedGwOptions { Seed = sd }, null, line => Console.Error.WriteLine($"  [N = {n}] {line}"));
+                var al = GwAligner.Align(x, n, 10, ys, n, 10, new LearnedGwOptions { Seed = sd }, null, line => ctx.Err.WriteLine($"  [N = {n}] {line}"));
                 double total = sw.Elapsed.TotalSeconds;
                 totals.Add(total);
                 int exact = Enumerable.Range(0, n).Count(j => al.Matches()[perm[j]] == j);
                 if (asJson)
-                    Console.WriteLine(new JsonObject
+                    ctx.Out.WriteLine(new JsonObject
                     {
                         ["n"] = n, ["seconds"] = total, ["solve_seconds"] = al.Solution.Seconds, ["train_seconds"] = al.TrainSeconds,
                         ["selected"] = al.Solution.Selected, ["gw_loss"] = al.GwLoss, ["exact_accuracy"] = (double)exact / n,
                     }.ToJsonString());
                 else
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"N = {n}: {total:F1} s (solver {al.Solution.Seconds:F1} s, training {al.TrainSeconds:F1} s), selected {al.Solution.Selected}, exact-partner accuracy {(double)exact / n:F3}"));
             }
             if (ns.Length >= 2)
             {
                 var (slope, _) = Output.RunPlots.FitLogLog(ns.Select(v => (double)v).ToArray(), totals.ToArray());
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted exponent of the total time in N: {slope:F2}"));
+                ctx.Err.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted exponent of the total time in N: {slope:F2}"));
             }
             return 0;
         });

@@ -63,23 +63,31 @@ internal static class AlignSuiteCases
         cases.Add(Iso("swiss-roll", "isometry", "Swiss roll, 1000 points in 3-d, vs a rotated, shuffled copy", null, seed => (SwissRoll(1000, seed, out _), 3)));
         cases.Add(Iso("s-curve", "isometry", "S-curve, 1000 points in 3-d (point-symmetric: a self-isometry), vs a rotated, shuffled copy", null, seed => (SCurve(1000, seed), 3), symmetric: true));
         cases.Add(Iso("gmm", "isometry", "8-component Gaussian mixture, 1000 points in 10-d, vs a rotated, shuffled copy", null, seed => (Mixture(1000, 10, 8, seed, false), 10)));
-        cases.Add(new SuiteCase("gmm-noise", "view", "Gaussian mixture (10-d) vs a rotated copy with N(0, 0.2²) noise per coordinate (mixture scale ≈ 1.7)", false, seed =>
+        cases.AddRange(Views());
+        if (rna is not null && atac is not null) cases.Add(SnarePair(atac, rna));
+        return cases;
+    }
+
+    /// <summary>The synthetic non-isometric views, unequal sizes and unbalanced classes.</summary>
+    private static IEnumerable<SuiteCase> Views()
+    {
+        yield return new SuiteCase("gmm-noise", "view", "Gaussian mixture (10-d) vs a rotated copy with N(0, 0.2²) noise per coordinate (mixture scale ≈ 1.7)", false, seed =>
         {
             var x = Mixture(1000, 10, 8, seed, false);
             var r = new Random(seed * 31 + 1);
             var y = Rotate(x, 1000, 10, r);
             for (int k = 0; k < y.Length; k++) y[k] += 0.2 * Normal(r);
             return Shuffled(x, 1000, 10, y, 10, r);
-        }));
-        cases.Add(new SuiteCase("gmm-monotone", "view", "Gaussian mixture (10-d) vs a rotated copy passed through the monotone map v ↦ sinh(v/2) per coordinate", false, seed =>
+        });
+        yield return new SuiteCase("gmm-monotone", "view", "Gaussian mixture (10-d) vs a rotated copy passed through the monotone map v ↦ sinh(v/2) per coordinate", false, seed =>
         {
             var x = Mixture(1000, 10, 8, seed, false);
             var r = new Random(seed * 31 + 2);
             var y = Rotate(x, 1000, 10, r);
             for (int k = 0; k < y.Length; k++) y[k] = Math.Sinh(y[k] / 2);
             return Shuffled(x, 1000, 10, y, 10, r);
-        }));
-        cases.Add(new SuiteCase("gmm-pca", "view", "Gaussian mixture (10-d) vs the 6 leading principal components of tanh(X·A/3), A random orthogonal (non-linear, other dimension)", false, seed =>
+        });
+        yield return new SuiteCase("gmm-pca", "view", "Gaussian mixture (10-d) vs the 6 leading principal components of tanh(X·A/3), A random orthogonal (non-linear, other dimension)", false, seed =>
         {
             var x = Mixture(1000, 10, 8, seed, false);
             var r = new Random(seed * 31 + 3);
@@ -87,8 +95,8 @@ internal static class AlignSuiteCases
             for (int k = 0; k < t.Length; k++) t[k] = Math.Tanh(t[k] / 3);
             var y = Pca(t, 1000, 10, 6);
             return Shuffled(x, 1000, 10, y, 6, r);
-        }));
-        cases.Add(new SuiteCase("gmm-embed", "view", "Gaussian mixture (10-d) vs an isometric embedding in 16-d (random orthonormal columns) with N(0, 0.05²) noise", false, seed =>
+        });
+        yield return new SuiteCase("gmm-embed", "view", "Gaussian mixture (10-d) vs an isometric embedding in 16-d (random orthonormal columns) with N(0, 0.05²) noise", false, seed =>
         {
             var x = Mixture(1000, 10, 8, seed, false);
             var r = new Random(seed * 31 + 4);
@@ -102,8 +110,8 @@ internal static class AlignSuiteCases
                     y[i * 16 + c] = s + 0.05 * Normal(r);
                 }
             return Shuffled(x, 1000, 10, y, 16, r);
-        }));
-        cases.Add(new SuiteCase("gmm-subsample", "sizes", "Gaussian mixture (10-d, n = 1000) vs a rotated copy of a random 60 % of its rows (m = 600)", false, seed =>
+        });
+        yield return new SuiteCase("gmm-subsample", "sizes", "Gaussian mixture (10-d, n = 1000) vs a rotated copy of a random 60 % of its rows (m = 600)", false, seed =>
         {
             var x = Mixture(1000, 10, 8, seed, false);
             var r = new Random(seed * 31 + 5);
@@ -112,35 +120,38 @@ internal static class AlignSuiteCases
             var ys = new double[600 * 10];
             for (int j = 0; j < 600; j++) Array.Copy(y, keep[j] * 10, ys, j * 10, 10);
             return new SuitePair(x, 1000, 10, ys, 600, 10, keep);
-        }));
-        cases.Add(new SuiteCase("gmm-unbalanced", "sizes", "Gaussian mixture with component weights ∝ 16, 8, 4, 2, 1, 1, 1, 1 (10-d) vs a rotated copy with N(0, 0.1²) noise", false, seed =>
+        });
+        yield return new SuiteCase("gmm-unbalanced", "sizes", "Gaussian mixture with component weights ∝ 16, 8, 4, 2, 1, 1, 1, 1 (10-d) vs a rotated copy with N(0, 0.1²) noise", false, seed =>
         {
             var x = Mixture(1000, 10, 8, seed, true);
             var r = new Random(seed * 31 + 6);
             var y = Rotate(x, 1000, 10, r);
             for (int k = 0; k < y.Length; k++) y[k] += 0.1 * Normal(r);
             return Shuffled(x, 1000, 10, y, 10, r);
-        }));
-        cases.Add(new SuiteCase("swiss-roll-noise", "view", "Swiss roll (3-d) vs a rotated copy with N(0, 0.3²) noise (roll radius 5–14)", false, seed =>
+        });
+        yield return new SuiteCase("swiss-roll-noise", "view", "Swiss roll (3-d) vs a rotated copy with N(0, 0.3²) noise (roll radius 5–14)", false, seed =>
         {
             var x = SwissRoll(1000, seed, out _);
             var r = new Random(seed * 31 + 7);
             var y = Rotate(x, 1000, 3, r);
             for (int k = 0; k < y.Length; k++) y[k] += 0.3 * Normal(r);
             return Shuffled(x, 1000, 3, y, 3, r);
-        }));
-        if (rna is not null && atac is not null)
-            cases.Add(new SuiteCase("snare-atac-rna", "real", "SNARE-seq ATAC (19 topics) vs RNA (10 PCs), rows L2-normalised (SCOT's preprocessing), row i ↔ row i", false, seed =>
-            {
-                var a = L2Rows(atac);
-                var b = L2Rows(rna);
-                var r = new Random(seed * 31 + 8);
-                var perm = Enumerable.Range(0, b.Rows).OrderBy(_ => r.Next()).ToArray();
-                var y = new double[b.Data.Length];
-                for (int j = 0; j < b.Rows; j++) Array.Copy(b.Data, perm[j] * b.Cols, y, j * b.Cols, b.Cols);
-                return new SuitePair(a.Data, a.Rows, a.Cols, y, b.Rows, b.Cols, perm);
-            }));
-        return cases;
+        });
+    }
+
+    /// <summary>SNARE-seq ATAC vs RNA (SCOT's preprocessing), row i ↔ row i before the shuffle.</summary>
+    private static SuiteCase SnarePair(PointSet atac, PointSet rna)
+    {
+        return new SuiteCase("snare-atac-rna", "real", "SNARE-seq ATAC (19 topics) vs RNA (10 PCs), rows L2-normalised (SCOT's preprocessing), row i ↔ row i", false, seed =>
+        {
+            var a = L2Rows(atac);
+            var b = L2Rows(rna);
+            var r = new Random(seed * 31 + 8);
+            var perm = Enumerable.Range(0, b.Rows).OrderBy(_ => r.Next()).ToArray();
+            var y = new double[b.Data.Length];
+            for (int j = 0; j < b.Rows; j++) Array.Copy(b.Data, perm[j] * b.Cols, y, j * b.Cols, b.Cols);
+            return new SuitePair(a.Data, a.Rows, a.Cols, y, b.Rows, b.Cols, perm);
+        });
     }
 
     private static SuiteCase Iso(string name, string kind, string what, PointSet? data, Func<int, (double[], int)>? make = null, bool symmetric = false)

@@ -12,16 +12,16 @@ namespace Glass.Runner.Commands;
 /// <summary><c>glass bench …</c>: benchmarks that print medians (and JSON lines with --json).</summary>
 internal static class BenchCommands
 {
-    public static Command Create()
+    public static Command Create(CliContext ctx)
     {
         var bench = new Command("bench", "Benchmarks (medians of repeats; --json for one object per line).");
         bench.Subcommands.Add(SinkhornCommand());
-        bench.Subcommands.Add(ScalingCommand());
-        bench.Subcommands.Add(SinkhornGradCommand());
-        bench.Subcommands.Add(MlpCommand());
-        foreach (var c in GwBenchCommands.Create()) bench.Subcommands.Add(c);
-        bench.Subcommands.Add(AlignSuite.Create());
-        bench.Subcommands.Add(AlignSuite.CreateScaling());
+        bench.Subcommands.Add(ScalingCommand(ctx));
+        bench.Subcommands.Add(SinkhornGradCommand(ctx));
+        bench.Subcommands.Add(TapeBench.MlpCommand(ctx));
+        foreach (var c in GwBenchCommands.Create(ctx)) bench.Subcommands.Add(c);
+        bench.Subcommands.Add(AlignSuite.Create(ctx));
+        bench.Subcommands.Add(AlignSuite.CreateScaling(ctx));
         return bench;
     }
 
@@ -109,7 +109,7 @@ internal static class BenchCommands
         return cmd;
     }
 
-    private static Command ScalingCommand()
+    private static Command ScalingCommand(CliContext ctx)
     {
         var sizes = new Option<string>("--sizes") { Description = "Comma-separated n values.", DefaultValueFactory = _ => "1000,3162,10000,31623,100000,316228,1000000" };
         var gamma0 = new Option<double>("--gamma0") { Description = "γ at n = 1000; γ_n = γ0·(1000/n)² follows the squared score spacing so nnz/n stays bounded.", DefaultValueFactory = _ => 0.01 };
@@ -135,7 +135,7 @@ internal static class BenchCommands
             using var dev = ComputeDevice.Open(p.GetValue(device)!);
             var band = new BandOptions { BandEps = p.GetValue(bandEps), RankCap = p.GetValue(rankCap), Refinements = 0 };
             var logN = new List<double>(); var logNnz = new List<double>(); var logT = new List<double>();
-            if (!asJson) Console.WriteLine($"n, gamma, nnz, nnz/n, s/iter, iter/s·nnz (entries/s), total s ({k} iters incl. sort/band/plan), peak MiB — device {dev.Name}");
+            if (!asJson) ctx.Out.WriteLine($"n, gamma, nnz, nnz/n, s/iter, iter/s·nnz (entries/s), total s ({k} iters incl. sort/band/plan), peak MiB — device {dev.Name}");
             foreach (int n in ns)
             {
                 var rng = new Random(p.GetValue(seed));
@@ -151,28 +151,28 @@ internal static class BenchCommands
                 long peak = Process.GetCurrentProcess().PeakWorkingSet64;
                 logN.Add(Math.Log(n)); logNnz.Add(Math.Log(res.Nnz)); logT.Add(Math.Log(perIter));
                 if (asJson)
-                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                    ctx.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                     {
                         ["n"] = n, ["gamma"] = g, ["band_eps"] = band.BandEps, ["nnz"] = res.Nnz, ["nnz_per_n"] = (double)res.Nnz / n,
                         ["seconds_per_iteration"] = perIter, ["entries_per_second"] = res.Nnz / perIter, ["total_seconds"] = total,
                         ["iterations"] = res.Iterations, ["peak_bytes"] = peak, ["device"] = dev.ShortName,
                     }));
                 else
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{n,9} {g,11:E3} {res.Nnz,12:N0} {(double)res.Nnz / n,8:F1} {perIter,11:E3} {res.Nnz / perIter,11:E3} {total,8:F3} {peak / 1048576.0,8:F0}"));
             }
             if (ns.Length >= 2)
             {
                 string fit = string.Create(CultureInfo.InvariantCulture,
                     $"fitted exponents: time/iteration ∝ nnz^{Slope(logNnz, logT):F3}, ∝ n^{Slope(logN, logT):F3}; nnz ∝ n^{Slope(logN, logNnz):F3}");
-                if (asJson) Console.Error.WriteLine(fit); else Console.WriteLine(fit);
+                if (asJson) ctx.Err.WriteLine(fit); else ctx.Out.WriteLine(fit);
             }
             return 0;
         });
         return cmd;
     }
 
-    private static Command SinkhornGradCommand()
+    private static Command SinkhornGradCommand(CliContext ctx)
     {
         var n = new Option<int>("--n") { Description = "Scores per side.", DefaultValueFactory = _ => 10_000 };
         var gamma = new Option<double>("--gamma") { Description = "γ > 0.", DefaultValueFactory = _ => 0.001 };
@@ -226,17 +226,17 @@ internal static class BenchCommands
                     gs[q] = Glass.Autodiff.Implicit.SinkhornImplicit.BandedTransportCostBackward(r.Plan, s, t, opt.Gamma, null, null,
                         new Glass.Autodiff.Implicit.ImplicitOptions { Preconditioner = kinds[q], SchurBandwidth = beta });
                     bw[q].Add(sw.Elapsed.TotalSeconds);
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    ctx.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  repeat {k + 1}/{reps}: forward {fw[^1]:F3} s, backward ({kinds[q]}) {bw[q][^1]:F3} s, CG {gs[q]!.CgIterations} steps, residual {gs[q]!.CgResidual:E1}"));
                 }
             }
-            double f = Median(fw);
+            double f = BenchStats.Median(fw);
             for (int q = 0; q < kinds.Length; q++)
             {
-                double b = Median(bw[q]);
+                double b = BenchStats.Median(bw[q]);
                 var g = gs[q]!;
                 if (p.GetValue(json))
-                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                    ctx.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                     {
                         ["n"] = size, ["device"] = dev.ShortName, ["gamma"] = opt.Gamma, ["nnz"] = r!.Nnz, ["forward_seconds"] = f,
                         ["backward_seconds"] = b, ["ratio"] = b / f, ["forward_iterations"] = r.Iterations, ["converged"] = r.Converged,
@@ -244,108 +244,12 @@ internal static class BenchCommands
                         ["cg_iterations"] = g.CgIterations, ["cg_residual"] = g.CgResidual, ["cg_converged"] = g.Converged,
                     }));
                 else
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"n {size}, γ {opt.Gamma:G4}, nnz {r!.Nnz:N0}: forward {f:F3} s ({r.Iterations} iterations, converged {r.Converged}), backward [{kinds[q]}] {b:F3} s (CG {g.CgIterations} iterations, residual {g.CgResidual:E1}, converged {g.Converged}), backward/forward = {b / f:F2}"));
             }
             return 0;
         });
         return cmd;
-    }
-
-    private static Command MlpCommand()
-    {
-        var repeats = new Option<int>("--repeats") { Description = "Repeats (median reported).", DefaultValueFactory = _ => 11 };
-        var json = new Option<bool>("--json") { Description = "One JSON object on stdout." };
-        var noArena = new Option<bool>("--no-arena") { Description = "Record each step on a plain Tape() (fresh buffers) instead of one TapeArena shared across steps." };
-        var cmd = new Command("mlp", "Tape overhead: 3-layer ReLU MLP (width 256) forward+backward on a 1000×50 batch vs the bare matrix products (interleaved, medians).") { repeats, json, noArena };
-        cmd.SetAction(p =>
-        {
-            int reps = p.GetValue(repeats);
-            const int batch = 1000, din = 50, width = 256, dout = 16;
-            var x = Normal(new Random(1), batch * din);
-            var ps = new[]
-            {
-                Glass.Autodiff.Optim.Parameter.Glorot("w1", din, width, 1), Glass.Autodiff.Optim.Parameter.Zeros("b1", 1, width),
-                Glass.Autodiff.Optim.Parameter.Glorot("w2", width, width, 2), Glass.Autodiff.Optim.Parameter.Zeros("b2", 1, width),
-                Glass.Autodiff.Optim.Parameter.Glorot("w3", width, dout, 3),
-            };
-            Glass.Autodiff.TapeArena? arena = p.GetValue(noArena) ? null : new Glass.Autodiff.TapeArena();
-            double Taped(bool fused)
-            {
-                var sw = Stopwatch.StartNew();
-                using var tape = new Glass.Autodiff.Tape(arena);
-                Glass.Autodiff.Var y;
-                if (fused)
-                {
-                    var h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Linear(tape.Constant(x, batch, din), ps[0].On(tape), ps[1].On(tape)));
-                    h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Linear(h, ps[2].On(tape), ps[3].On(tape)));
-                    y = Glass.Autodiff.Ops.Op.MatMul(h, ps[4].On(tape));
-                }
-                else
-                {
-                    var h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(tape.Constant(x, batch, din), ps[0].On(tape)), ps[1].On(tape)));
-                    h = Glass.Autodiff.Ops.Op.Relu(Glass.Autodiff.Ops.Op.Add(Glass.Autodiff.Ops.Op.MatMul(h, ps[2].On(tape)), ps[3].On(tape)));
-                    y = Glass.Autodiff.Ops.Op.MatMul(h, ps[4].On(tape));
-                }
-                tape.Backward(Glass.Autodiff.Ops.Op.Mean(Glass.Autodiff.Ops.Op.Mul(y, y)));
-                return sw.Elapsed.TotalSeconds;
-            }
-            double Bare()
-            {
-                // The same 3 forward and 5 backward products (∂W and ∂input per layer, no ∂input for layer 1), nothing else.
-                var sw = Stopwatch.StartNew();
-                var h1 = MatMul.Multiply(ComputeDevice.Cpu, x, ps[0].Value, batch, din, width);
-                var h2 = MatMul.Multiply(ComputeDevice.Cpu, h1, ps[2].Value, batch, width, width);
-                var y = MatMul.Multiply(ComputeDevice.Cpu, h2, ps[4].Value, batch, width, dout);
-                MatMul.MultiplyTransposedA(ComputeDevice.Cpu, h2, y, width, batch, dout);
-                var d2 = MatMul.MultiplyTransposedB(ComputeDevice.Cpu, y, ps[4].Value, batch, dout, width);
-                MatMul.MultiplyTransposedA(ComputeDevice.Cpu, h1, d2, width, batch, width);
-                var d1 = MatMul.MultiplyTransposedB(ComputeDevice.Cpu, d2, ps[2].Value, batch, width, width);
-                MatMul.MultiplyTransposedA(ComputeDevice.Cpu, x, d1, din, batch, width);
-                return sw.Elapsed.TotalSeconds;
-            }
-            // The same 8 products straight into preallocated buffers (no allocation, no validation): the GEMM floor.
-            var h1b = new double[batch * width]; var h2b = new double[batch * width]; var yb = new double[batch * dout];
-            var w3b = new double[width * dout]; var d2b = new double[batch * width]; var w2b = new double[width * width];
-            var d1b = new double[batch * width]; var w1b = new double[din * width];
-            double BareGemm()
-            {
-                var sw = Stopwatch.StartNew();
-                MatMulCpu.Gemm(x, ps[0].Value, h1b, batch, din, width);
-                MatMulCpu.Gemm(h1b, ps[2].Value, h2b, batch, width, width);
-                MatMulCpu.Gemm(h2b, ps[4].Value, yb, batch, width, dout);
-                MatMulCpu.Gemm(h2b, yb, w3b, width, batch, dout, transA: true);
-                MatMulCpu.Gemm(yb, ps[4].Value, d2b, batch, dout, width, transB: true);
-                MatMulCpu.Gemm(h1b, d2b, w2b, width, batch, width, transA: true);
-                MatMulCpu.Gemm(d2b, ps[2].Value, d1b, batch, width, width, transB: true);
-                MatMulCpu.Gemm(x, d1b, w1b, din, batch, width, transA: true);
-                return sw.Elapsed.TotalSeconds;
-            }
-            Taped(true); Taped(false); Bare(); BareGemm();
-            var tf = new List<double>();
-            var tu = new List<double>();
-            var tb = new List<double>();
-            var tg = new List<double>();
-            for (int k = 0; k < reps; k++) { tf.Add(Taped(true)); tu.Add(Taped(false)); tb.Add(Bare()); tg.Add(BareGemm()); }
-            double mf = Median(tf), mu = Median(tu), mb = Median(tb), mg = Median(tg);
-            if (p.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-                {
-                    ["taped_seconds"] = mf, ["taped_unfused_seconds"] = mu, ["bare_matmul_seconds"] = mb, ["ratio"] = mf / mb, ["ratio_unfused"] = mu / mb,
-                    ["bare_gemm_seconds"] = mg, ["arena"] = arena is not null, ["ratio_vs_gemm"] = mf / mg, ["ratio_unfused_vs_gemm"] = mu / mg,
-                }));
-            else
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"tape forward+backward {mf * 1e3:F2} ms (Op.Linear; MatMul+Add {mu * 1e3:F2} ms), bare matrix products {mb * 1e3:F2} ms (MatMul.Multiply) / {mg * 1e3:F2} ms (GEMM into preallocated buffers); ratio {mf / mb:F2} / {mf / mg:F2} (MatMul+Add {mu / mb:F2} / {mu / mg:F2}) (median of {reps}, {(arena is null ? "no arena" : "one TapeArena across steps")})"));
-            return 0;
-        });
-        return cmd;
-    }
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.OrderBy(v => v).ToList();
-        return s.Count % 2 == 1 ? s[s.Count / 2] : 0.5 * (s[s.Count / 2 - 1] + s[s.Count / 2]);
     }
 
     /// <summary>Least-squares slope of y on x.</summary>

@@ -14,9 +14,9 @@ internal static class Cli
     public static int Run(string[] args, TextWriter? stdout, TextWriter? stderr, ExperimentRegistry? registry, CancellationToken? cancel = null)
     {
         var root = new RootCommand("glass — geometric alignment with optimal transport (GLASS layer, learned Gromov–Wasserstein).");
-        root.Subcommands.Add(DevicesCommand());
-        root.Subcommands.Add(BenchCommands.Create());
         var ctx = new CliContext(stdout ?? Console.Out, stderr ?? Console.Error, registry ?? ExperimentRegistry.Default) { Cancel = cancel };
+        root.Subcommands.Add(DevicesCommand(ctx));
+        root.Subcommands.Add(BenchCommands.Create(ctx));
         foreach (var c in RunCommands.Create(ctx)) root.Subcommands.Add(c);
         root.Subcommands.Add(AlignCommand.Create(ctx));
         var verbose = new Option<bool>("--verbose") { Description = "On an unexpected error, print the full stack trace.", Recursive = true };
@@ -82,12 +82,12 @@ internal static class Cli
                 var other => other,
             });
 
-    private static Command DevicesCommand()
+    private static Command DevicesCommand(CliContext ctx)
     {
         var cmd = new Command("devices", "List the accelerators ILGPU can see, and the managed CPU backend.");
         cmd.SetAction(_ =>
         {
-            foreach (var line in ComputeDevice.Describe()) Console.WriteLine(line);
+            foreach (var line in ComputeDevice.Describe()) ctx.Out.WriteLine(line);
             return 0;
         });
         return cmd;

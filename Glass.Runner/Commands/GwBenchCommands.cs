@@ -14,9 +14,9 @@ namespace Glass.Runner.Commands;
 /// </summary>
 internal static class GwBenchCommands
 {
-    public static IEnumerable<Command> Create() => new[] { GwCommand(), InductiveCommand() };
+    public static IEnumerable<Command> Create(CliContext ctx) => new[] { GwCommand(ctx), InductiveCommand(ctx) };
 
-    private static Command GwCommand()
+    private static Command GwCommand(CliContext ctx)
     {
         var x = new Option<string>("--x") { Description = "Point set X (.npy or CSV), n×d.", Required = true };
         var y = new Option<string>("--y") { Description = "Point set Y (.npy or CSV), m×d'.", Required = true };
@@ -57,10 +57,10 @@ internal static class GwBenchCommands
                 r = EntropicGw.Solve(dev, dx, dy, xs.Rows, ys.Rows, null, null, o);
                 times.Add(sw.Elapsed.TotalSeconds);
             }
-            double median = Median(times);
+            double median = BenchStats.Median(times);
             if (p.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                ctx.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
                     ["method"] = "entropic-gw", ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = xs.Rows, ["m"] = ys.Rows,
                     ["epsilon"] = e, ["seconds"] = median, ["all_seconds"] = times, ["gw_loss"] = r!.GwLoss, ["iterations"] = r.Iterations,
@@ -70,7 +70,7 @@ internal static class GwBenchCommands
             }
             else
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"entropic GW {xs.Rows}×{ys.Rows}, {met}{(normalize ? " / max" : "")}, ε = {e:G4}, {dev.Name}: {median:F4} s (median of {reps}), gw_loss {r!.GwLoss:R}, iterations {r.Iterations}, converged {r.Converged}, inner iterations {r.InnerIterations}"));
             }
             return 0;
@@ -78,7 +78,7 @@ internal static class GwBenchCommands
         return cmd;
     }
 
-    private static Command InductiveCommand()
+    private static Command InductiveCommand(CliContext ctx)
     {
         var n = new Option<string>("--n") { Description = "Unseen points per side to align; comma-separated for several sizes (one model, one line per size).", DefaultValueFactory = _ => "1000" };
         var dim = new Option<int>("--dim") { Description = "Feature dimension of the synthetic mixture (≥ 2).", DefaultValueFactory = _ => 64 };
@@ -100,14 +100,7 @@ internal static class GwBenchCommands
         cmd.SetAction(p =>
         {
             int d = p.GetValue(dim);
-            var sizes = new List<int>();
-            foreach (var tok in p.GetValue(n)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (!int.TryParse(tok, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < 2)
-                    throw new ArgumentException($"--n contains '{tok}'; expected integers ≥ 2, comma-separated.");
-                sizes.Add(v);
-            }
-            if (sizes.Count == 0) throw new ArgumentException("--n is empty; expected integers ≥ 2, comma-separated.");
+            var sizes = ParseSizes(p.GetValue(n)!);
             if (d < 2) throw new ArgumentException($"--dim = {d}; expected an integer ≥ 2.");
             var mapKind = p.GetValue(map) switch
             {
@@ -136,58 +129,63 @@ internal static class GwBenchCommands
             var recipe = InductiveRecipe.Default with { TrainN = nt, Steps = steps, SolverInit = solverInit, EgwInit = initName == "egw", Loss = lossKind, SupervisedWeight = pw };
             var mix = new IsometricMixture(d, classes: 8, sd, mapKind);
             var bench = onlyBaseline ? null : InductiveBenchmark.Train(mix, recipe, sd, dev);
-            string mapName = mapKind == MixtureMap.Orthogonal ? "orthogonal" : "nonlinear";
+            var run = new InductiveRun(ctx.Out, asJson, dev, mapKind == MixtureMap.Orthogonal ? "orthogonal" : "nonlinear", d, sd, initName, pw, lossKind, nt, steps);
             foreach (int nn in sizes)
             {
-                if (bench is not null)
-                {
-                    var r = bench.Align(nn);
-                    if (asJson)
-                    {
-                        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
-                        {
-                            ["method"] = "learned-gw-inductive", ["map"] = mapName, ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = nn, ["dim"] = d,
-                            ["seed"] = sd, ["init"] = initName, ["pseudo_weight"] = initName == "none" ? 0 : pw, ["loss"] = lossKind.ToString().ToLowerInvariant(), ["train_n"] = nt, ["train_steps"] = steps, ["train_seconds"] = bench.TrainSeconds,
-                            ["train_loss"] = bench.FinalLoss, ["seconds"] = r.Seconds,
-                            ["peak_bytes"] = r.PeakBytes, ["allocated_bytes"] = r.AllocatedBytes, ["nxn_bytes"] = 8L * nn * nn,
-                            ["accuracy"] = r.ClassAccuracy, ["exact_accuracy"] = r.Accuracy, ["iterations"] = r.Iterations, ["converged"] = r.Converged,
-                            ["candidate_iterations"] = r.CandidateIterations, ["candidate_seconds"] = r.CandidateSeconds, ["readout_seconds"] = r.ReadOutSeconds,
-                        }));
-                    }
-                    else
-                    {
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"inductive learned GW ({mapName}), N = {nn} per side, d = {d}, {dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, class accuracy {r.ClassAccuracy:F4}, exact-partner accuracy {r.Accuracy:F4}, {r.Iterations} exact O(N²) passes after {r.CandidateIterations} sparse iterations ({r.CandidateSeconds:F2} s), read-out {r.ReadOutSeconds:F2} s; training {bench.TrainSeconds:F1} s on {nt} samples ({steps} steps, init {initName})"));
-                    }
-                }
-                if (runBaseline)
-                {
-                    var b = InductiveBenchmark.Baseline(mix, nn, recipe.EgwEpsilon);
-                    if (asJson)
-                    {
-                        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
-                        {
-                            ["method"] = "entropic-gw", ["map"] = mapName, ["device"] = "cpu", ["n"] = nn, ["dim"] = d, ["seed"] = sd, ["epsilon"] = recipe.EgwEpsilon,
-                            ["seconds"] = b.Seconds, ["distance_seconds"] = b.DistanceSeconds, ["peak_bytes"] = b.PeakBytes, ["allocated_bytes"] = b.AllocatedBytes,
-                            ["nxn_bytes"] = 8L * nn * nn, ["accuracy"] = b.ClassAccuracy, ["exact_accuracy"] = b.Accuracy, ["iterations"] = b.Iterations, ["converged"] = b.Converged,
-                        }));
-                    }
-                    else
-                    {
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"entropic GW baseline ({mapName}), N = {nn} per side, CPU: {b.Seconds:F3} s (+ {b.DistanceSeconds:F3} s for D_X, D_Y), peak_bytes {b.PeakBytes:N0}, class accuracy {b.ClassAccuracy:F4}, exact-partner accuracy {b.Accuracy:F4}, {b.Iterations} outer iterations, converged {b.Converged}"));
-                    }
-                }
+                if (bench is not null) run.WriteModel(bench, nn, bench.Align(nn));
+                if (runBaseline) run.WriteBaseline(nn, recipe.EgwEpsilon, InductiveBenchmark.Baseline(mix, nn, recipe.EgwEpsilon));
             }
             return 0;
         });
         return cmd;
     }
 
-    private static double Median(List<double> t)
+    private static List<int> ParseSizes(string text)
     {
-        var s = t.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+        var sizes = new List<int>();
+        foreach (var tok in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(tok, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < 2)
+                throw new ArgumentException($"--n contains '{tok}'; expected integers ≥ 2, comma-separated.");
+            sizes.Add(v);
+        }
+        if (sizes.Count == 0) throw new ArgumentException("--n is empty; expected integers ≥ 2, comma-separated.");
+        return sizes;
+    }
+
+    /// <summary>The settings of one <c>bench inductive</c> invocation and its two line writers (model, baseline).</summary>
+    private sealed record InductiveRun(TextWriter Out, bool AsJson, ComputeDevice Dev, string MapName, int Dim, int Seed, string Init,
+        double PseudoWeight, GwLossKind Loss, int TrainN, int Steps)
+    {
+        public void WriteModel(InductiveBenchmarkModel bench, int nn, InductiveBenchResult r)
+        {
+            if (AsJson)
+                Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["method"] = "learned-gw-inductive", ["map"] = MapName, ["device"] = Dev.ShortName, ["device_name"] = Dev.Name, ["n"] = nn, ["dim"] = Dim,
+                    ["seed"] = Seed, ["init"] = Init, ["pseudo_weight"] = Init == "none" ? 0 : PseudoWeight, ["loss"] = Loss.ToString().ToLowerInvariant(), ["train_n"] = TrainN, ["train_steps"] = Steps, ["train_seconds"] = bench.TrainSeconds,
+                    ["train_loss"] = bench.FinalLoss, ["seconds"] = r.Seconds,
+                    ["peak_bytes"] = r.PeakBytes, ["allocated_bytes"] = r.AllocatedBytes, ["nxn_bytes"] = 8L * nn * nn,
+                    ["accuracy"] = r.ClassAccuracy, ["exact_accuracy"] = r.Accuracy, ["iterations"] = r.Iterations, ["converged"] = r.Converged,
+                    ["candidate_iterations"] = r.CandidateIterations, ["candidate_seconds"] = r.CandidateSeconds, ["readout_seconds"] = r.ReadOutSeconds,
+                }));
+            else
+                Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"inductive learned GW ({MapName}), N = {nn} per side, d = {Dim}, {Dev.Name}: {r.Seconds:F3} s, peak_bytes {r.PeakBytes:N0} (working-set peak over the baseline), allocated {r.AllocatedBytes:N0} B, class accuracy {r.ClassAccuracy:F4}, exact-partner accuracy {r.Accuracy:F4}, {r.Iterations} exact O(N²) passes after {r.CandidateIterations} sparse iterations ({r.CandidateSeconds:F2} s), read-out {r.ReadOutSeconds:F2} s; training {bench.TrainSeconds:F1} s on {TrainN} samples ({Steps} steps, init {Init})"));
+        }
+
+        public void WriteBaseline(int nn, double epsilon, InductiveBenchResult b)
+        {
+            if (AsJson)
+                Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["method"] = "entropic-gw", ["map"] = MapName, ["device"] = "cpu", ["n"] = nn, ["dim"] = Dim, ["seed"] = Seed, ["epsilon"] = epsilon,
+                    ["seconds"] = b.Seconds, ["distance_seconds"] = b.DistanceSeconds, ["peak_bytes"] = b.PeakBytes, ["allocated_bytes"] = b.AllocatedBytes,
+                    ["nxn_bytes"] = 8L * nn * nn, ["accuracy"] = b.ClassAccuracy, ["exact_accuracy"] = b.Accuracy, ["iterations"] = b.Iterations, ["converged"] = b.Converged,
+                }));
+            else
+                Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"entropic GW baseline ({MapName}), N = {nn} per side, CPU: {b.Seconds:F3} s (+ {b.DistanceSeconds:F3} s for D_X, D_Y), peak_bytes {b.PeakBytes:N0}, class accuracy {b.ClassAccuracy:F4}, exact-partner accuracy {b.Accuracy:F4}, {b.Iterations} outer iterations, converged {b.Converged}"));
+        }
     }
 }
-

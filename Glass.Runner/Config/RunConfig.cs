@@ -64,7 +64,7 @@ internal sealed partial class RunConfig
     public int Steps => Experiment.Steps;
 
     /// <summary>The resolved config as indented JSON (the run's config.json).</summary>
-    public string ToJson() => Resolved.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    public string ToJson() => Output.JsonText.ToFileText(Resolved);
 
     /// <summary>Reads and validates <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">No such file (the message names it).</exception>

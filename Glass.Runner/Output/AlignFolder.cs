@@ -151,7 +151,7 @@ internal sealed class AlignFolder : IDisposable
 
     /// <summary>Writes <c>metrics.json</c> (indented, NaN written as null).</summary>
     public void WriteMetrics(JsonObject metrics) =>
-        File.WriteAllText(PathOf("metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(PathOf("metrics.json"), JsonText.ToFileText(metrics));
 
     /// <summary>
     /// PNG plots: <c>pca_domain.png</c> (2-D PCA of the stacked aligned rows, coloured by domain), <c>pca_labels.png</c>
