@@ -27,6 +27,8 @@ public static class KnownPairsReader
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: known-pairs file not found.", path);
+        if (new FileInfo(path).Length == 0) // also a device, pipe or /proc file, whose lines could be endless
+            throw new InvalidDataException($"{path}: no pairs (the file has length 0: empty, or a device, pipe or /proc file, which are not read); expected at least one line 'i,j' or 'i j' (0-based row of {nameX}, row of {nameY}).");
         return Parse(File.ReadLines(path), path, rowsX, rowsY, nameX, nameY);
     }
 

@@ -28,6 +28,8 @@ public static class PointSetReader
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: point set file not found.", path);
+        if (new FileInfo(path).Length == 0)
+            throw new InvalidDataException($"{path}: the file has length 0 (empty, or a device, pipe or /proc file, which are not read); expected a point set.");
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
             var a = Npy.Read(path);

@@ -39,7 +39,7 @@ internal static class Cli
         catch (Exception e) when (e is ConfigException or ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException
                                      or IOException or UnauthorizedAccessException)
         {
-            err.WriteLine("error: " + e.Message);
+            err.WriteLine("error: " + UserNames.Message(e, parsed.CommandResult.Command));
             return 2;
         }
         catch (Exception e)

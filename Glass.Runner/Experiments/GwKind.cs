@@ -119,25 +119,26 @@ internal sealed class GwKind : IExperimentKind
         };
         var cost = m.Choice("cost", d.Cost == GwCost.Cosine ? "cosine" : "sqeuclidean", Costs) == "cosine" ? GwCost.Cosine : GwCost.SqEuclidean;
         var loss = m.Choice("loss", d.Loss == GwLossKind.Rank ? "rank" : "distance", Losses) == "rank" ? GwLossKind.Rank : GwLossKind.Distance;
-        double rankDelta = m.Double("rank_delta", d.RankDelta, NumberRange.Positive);
+        double rankDelta = m.Double("rank_delta", d.RankDelta, NumberRange.LeftOpen(0, MaxScalar));
         var dist = BindDistance(m.Section("distance"), d.DistancesX);
         var pre = BindPreprocess(m.Section("preprocess"), d.PreprocessX, solver);
-        double spectralWeight = m.Double("spectral_weight", d.SpectralWeight, NumberRange.NonNegative);
+        double spectralWeight = m.Double("spectral_weight", d.SpectralWeight, NumberRange.Closed(0, MaxScalar));
         int spectralK = m.Int("spectral_k", d.SpectralK, min: 1);
         int sinkMax = m.Int("sinkhorn_max_iter", d.SinkhornMaxIter, min: 1);
-        double sinkTol = m.Double("sinkhorn_tol", d.SinkhornTol, NumberRange.Positive);
+        double sinkTol = m.Double("sinkhorn_tol", d.SinkhornTol, NumberRange.LeftOpen(0, MaxSinkhornTol));
         var ext = GwExtensionFiles.Bind(m);
         if (solver && ext.Any)
             throw m.ErrorAt(ext.Pairs is not null ? "supervised" : "fused",
                 "is a training term of train.init: none (the paper's training); init: solver trains on the GW solution's pseudo-pairs — expected init: none with known pairs or shared features");
         m.Finish();
 
-        double lr = tr.Double("lr", d.LearningRate, NumberRange.Positive);
+        CheckModelSize(m, depth, hidden, embed);
+        double lr = tr.Double("lr", d.LearningRate, NumberRange.LeftOpen(0, MaxScalar));
         int steps = tr.Int("steps", d.Steps, min: 1, overrideValue: overrides.Steps);
         int batch = tr.Int("batch_size", d.BatchSize, min: 0);
         if (batch == 1) throw tr.ErrorAt("batch_size", "got 1; expected 0 (full batch) or an integer ≥ 2");
-        double eps0 = tr.Double("epsilon_start", d.EpsilonStart, NumberRange.Positive);
-        double epsMin = tr.Double("epsilon_min", d.EpsilonMin, NumberRange.Positive);
+        double eps0 = tr.Double("epsilon_start", d.EpsilonStart, NumberRange.LeftOpen(0, MaxScalar));
+        double epsMin = tr.Double("epsilon_min", d.EpsilonMin, NumberRange.LeftOpen(0, MaxScalar));
         double decay = tr.Double("epsilon_decay", d.EpsilonDecay, NumberRange.LeftOpen(0, 1));
         double clip = tr.Double("clip_norm", d.ClipNorm ?? 0, NumberRange.NonNegative);
         int evalEvery = tr.Int("eval_every", 50, min: 0);
@@ -174,6 +175,41 @@ internal sealed class GwKind : IExperimentKind
             ClipNorm = clip > 0 ? clip : null, Seed = seed,
         };
         return (o, new LearnedGwRestartOptions { Restarts = restarts, RestartSteps = restartSteps, SelectOnTrainingDistances = training }, evalEvery, ext);
+    }
+
+    /// <summary>
+    /// Upper bound of the gw scalars that scale the model or the loss (<c>train.lr</c>, <c>train.epsilon_start</c>,
+    /// <c>train.epsilon_min</c>, <c>model.gw.rank_delta</c>, <c>model.gw.spectral_weight</c>). The ε's are relative to
+    /// the mean cost, so beyond 1e6 the plan is uniform to within ~1e−5 and γ = ε·mean cost can overflow; a learning rate
+    /// or loss weight beyond it sends the weights (and, through the layers, the embeddings) past double range within a few
+    /// Adam steps, which surfaced as a NaN deep inside Sinkhorn after the run folder was created.
+    /// </summary>
+    internal const double MaxScalar = 1e6;
+
+    /// <summary>Largest <c>model.gw.sinkhorn_tol</c>: the marginal error of two probability vectors is at most 2, so a
+    /// tolerance above 1 would stop Sinkhorn before its first check means anything.</summary>
+    internal const double MaxSinkhornTol = 1;
+
+    /// <summary>
+    /// A lower bound on the bytes of the two networks f, g (<c>model.gw.depth</c>, <c>hidden</c>, <c>embed_dim</c>): the
+    /// weights of a network with at least one input feature, hidden + (depth − 1)·hidden² + hidden·embed_dim, twice, each
+    /// weight held four times (value, gradient, Adam's two moments) in doubles: 8·4·2·(hidden + (depth − 1)·hidden² +
+    /// hidden·embed_dim). Computed in doubles (no overflow). The data's own size is checked when the files are read.
+    /// </summary>
+    internal static double EstimateModelBytes(int depth, int hidden, int embed) =>
+        8.0 * 4 * 2 * (hidden + (depth - 1.0) * hidden * (double)hidden + hidden * (double)embed);
+
+    /// <summary>Refuses a network whose <see cref="EstimateModelBytes"/> exceeds the memory this process may use.</summary>
+    private static void CheckModelSize(ConfigSection m, int depth, int hidden, int embed)
+    {
+        double need = EstimateModelBytes(depth, hidden, embed);
+        long avail = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (need <= avail) return;
+        // Name the key that drives the estimate (and is in the file when the user set it).
+        double hiddenTerm = (depth - 1.0) * hidden * (double)hidden, embedTerm = hidden * (double)embed;
+        string key = embedTerm > hiddenTerm ? (m.Has("embed_dim") ? "embed_dim" : "hidden") : depth > hidden && m.Has("depth") ? "depth" : "hidden";
+        throw m.ErrorAt(key, string.Create(CultureInfo.InvariantCulture,
+            $"depth {depth}, hidden {hidden}, embed_dim {embed}: the two networks need at least {need / (1L << 30):0.##} GiB (8·4·2·(hidden + (depth − 1)·hidden² + hidden·embed_dim): value, gradient and two Adam moments of every weight) but {avail / (1L << 30):0.##} GiB of memory is available; expected a smaller network"));
     }
 
     private static DistanceOptions BindDistance(ConfigSection s, DistanceOptions d)

@@ -30,6 +30,9 @@ internal sealed class AlignFolder : IDisposable
     /// <summary>The folder being written (a sibling of <see cref="Target"/> until <see cref="Commit"/>).</summary>
     public string Dir { get; }
 
+    /// <summary>Longest <c>--out</c> folder name: 255 (the usual per-name limit) less room for the temporary sibling's suffix.</summary>
+    internal const int MaxNameLength = 200;
+
     /// <summary>
     /// Checks that <paramref name="outDir"/> can be created (absent, or an empty folder) before any work starts: no file
     /// in its place or in place of a parent folder, and the nearest existing parent lets a folder be created in it
@@ -40,6 +43,9 @@ internal sealed class AlignFolder : IDisposable
     {
         if (string.IsNullOrWhiteSpace(outDir)) throw new ArgumentException("--out: expected a folder path.");
         string full = Path.GetFullPath(outDir);
+        int nameLength = Path.GetFileName(Path.TrimEndingDirectorySeparator(full)).Length;
+        if (nameLength > MaxNameLength)
+            throw new ArgumentException($"--out: the folder name is {nameLength} characters; expected at most {MaxNameLength} (file systems allow 255 per name, and the temporary sibling adds a suffix).");
         if (File.Exists(full)) throw new ArgumentException($"--out {outDir}: is a file; expected a new (or empty) folder.");
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw new ArgumentException($"--out {outDir}: the folder exists and is not empty; expected a new (or empty) folder (nothing is overwritten).");

@@ -56,10 +56,17 @@ internal sealed class RunFolder : IDisposable
     /// </summary>
     public static RunFolder Create(string outDir, string expName, DateTime now, IReadOnlyDictionary<string, string> files)
     {
-        Directory.CreateDirectory(outDir);
-        StaleTemp.Clean(outDir); // folders left by a run killed while creating its folder
         string tmp = Path.Combine(outDir, StaleTemp.Name(expName));
-        Directory.CreateDirectory(tmp);
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            StaleTemp.Clean(outDir); // folders left by a run killed while creating its folder
+            Directory.CreateDirectory(tmp);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"run folders' parent {outDir} (log.out_dir, or --out): {WhyNotCreatable(outDir, e)}; expected a folder that can be created and written.", e);
+        }
         // Locked before the rename (the lock follows the file), so no other process can open the new folder for writing first.
         RunLock? held = RunLock.Acquire(tmp);
         try
@@ -89,6 +96,19 @@ internal sealed class RunFolder : IDisposable
             held?.Dispose();
             if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         }
+    }
+
+    /// <summary>Why <paramref name="dir"/> (or a folder in it) could not be created: a file in its place or in place of a
+    /// parent, permission, or the system's own message.</summary>
+    internal static string WhyNotCreatable(string dir, Exception e)
+    {
+        string full = Path.GetFullPath(dir);
+        for (string? p = full; p is not null; p = Path.GetDirectoryName(p))
+        {
+            if (Directory.Exists(p)) break;
+            if (File.Exists(p)) return p == full ? "is a file" : $"{p} is a file, not a folder";
+        }
+        return e is UnauthorizedAccessException ? "permission denied (" + e.Message + ")" : e.Message;
     }
 
     /// <summary>Opens an existing run folder (it must hold config.json) and takes its lock, for resuming it.</summary>

@@ -117,23 +117,36 @@ public class CliErrorTests
     [Test]
     public void AlignOut_ReadOnlyParent_IsRefusedBeforeTraining()
     {
-        if (IsRoot()) Assert.Ignore("running as root: root ignores read-only permission bits, so a read-only folder is still writable.");
         if (OperatingSystem.IsWindows()) { Assert.Ignore("Unix permission bits."); return; }
+        if (IsRoot())
+        {
+            // Root ignores permission bits, so a chmod'ed folder would still be writable. sysfs refuses to create
+            // files for everyone, root included: the same failure (a parent that exists and cannot be written).
+            if (!Directory.Exists("/sys/kernel")) { Assert.Ignore("no sysfs mounted."); return; }
+            AssertOutUnderRefused("/sys");
+            return;
+        }
         string ro = Path.Combine(_dir, "readonly");
         Directory.CreateDirectory(ro);
         File.SetUnixFileMode(ro, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         try
         {
-            string o = Path.Combine(ro, "out");
-            var r = AlignCli("--x", _x, "--y", _y, "--device", "cpu", "--steps", "5", "--out", o);
-            AssertOneLineError(r, ro);
-            Assert.That(r.Out, Does.Not.Contain("glass align:"), "refused before any training or solving");
-            Assert.That(Directory.Exists(o), Is.False);
+            AssertOutUnderRefused(ro);
         }
         finally
         {
             File.SetUnixFileMode(ro, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+    }
+
+    /// <summary>`glass align --out PARENT/out…` is refused naming PARENT, before any solving, and creates nothing.</summary>
+    private void AssertOutUnderRefused(string parent)
+    {
+        string o = Path.Combine(parent, "glass-test-out-" + Guid.NewGuid().ToString("N")[..8]);
+        var r = AlignCli("--x", _x, "--y", _y, "--device", "cpu", "--steps", "5", "--out", o);
+        AssertOneLineError(r, parent);
+        Assert.That(r.Out, Does.Not.Contain("glass align:"), "refused before any training or solving");
+        Assert.That(Directory.Exists(o), Is.False);
     }
 
     [Test]
@@ -159,6 +172,62 @@ public class CliErrorTests
         Directory.CreateDirectory(Path.Combine(_dir, "s_by_exp.csv"));
         AssertOneLineError(GlassCli(null, null, "compile-runs", "--logdir", runs, "--out", csv), "s_by_exp.csv", "is a folder");
         Assert.That(File.Exists(csv), Is.False, "nothing half-written");
+    }
+
+    [Test]
+    public void LibraryParameterNames_ReachTheUserAsTheOptionTheyTyped()
+    {
+        // SinkhornOptions' check says "Gamma = 0 … (Parameter 'Gamma')"; the user typed --gamma.
+        var r = GlassCli(null, null, "bench", "sinkhorn", "--gamma", "0", "--n", "16", "--device", "cpu");
+        AssertOneLineError(r, "--gamma = 0");
+        Assert.That(r.Err, Does.Not.Contain("(Parameter"));
+    }
+
+    [TestCase("run", "Hidden", "Hidden = 0; expected ≥ 1.", "model.gw.hidden = 0; expected ≥ 1.")]
+    [TestCase("sweep", "LearningRate", "LearningRate = -1; expected > 0.", "train.lr = -1; expected > 0.")]
+    [TestCase("run", "Gamma", "Gamma = NaN; expected a finite value > 0.", "ot.gamma = NaN; expected a finite value > 0.")]
+    [TestCase("run", "SomeNewKnob", "out of range.", "config key some_new_knob: out of range.")]
+    [TestCase("align", "Steps", "Steps = -1; expected ≥ 0.", "--steps (train/model key train.steps in --config) = -1; expected ≥ 0.")]
+    [TestCase("align", "Hidden", "Hidden = 0; expected ≥ 1.", "model.gw.hidden (in --config) = 0; expected ≥ 1.")]
+    [TestCase("align", "values", "values[3] = NaN; expected a finite number.", "values[3] = NaN; expected a finite number.")]
+    public void ArgumentMessages_NameTheConfigKeyOrOption(string command, string param, string message, string expected)
+    {
+        var e = new ArgumentException(message, param);
+        Assert.That(e.Message, Does.Contain("(Parameter '"), "the .NET suffix this rewrites");
+        Assert.That(global::Glass.Runner.Commands.UserNames.Message(e, new System.CommandLine.Command(command)), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void RunOutDir_AFileOrUnderAFile_OneLineNamingIt_NoFolder()
+    {
+        string file = Path.Combine(_dir, "plain_out");
+        File.WriteAllText(file, "x");
+        foreach (var (outDir, fragment) in new[] { (file, "is a file"), (Path.Combine(file, "runs"), file + " is a file") })
+        {
+            string yaml = Path.Combine(_dir, "o.yaml");
+            File.WriteAllText(yaml, FakeYaml("o", outDir, steps: 2));
+            AssertOneLineError(GlassCli(null, null, "run", yaml, "--device", "cpu", "--quiet", "--no-plots"), outDir, "log.out_dir", fragment);
+        }
+        Assert.That(File.ReadAllText(file), Is.EqualTo("x"));
+    }
+
+    [Test]
+    public void AlignOut_NameLongerThanAFileSystemAllows_IsRefusedBeforeTraining()
+    {
+        string o = Path.Combine(_dir, new string('o', 300));
+        var r = AlignCli("--x", _x, "--y", _y, "--device", "cpu", "--steps", "5", "--out", o);
+        AssertOneLineError(r, "--out", "300 characters", "at most");
+        Assert.That(r.Out, Does.Not.Contain("glass align:"));
+    }
+
+    [Test]
+    public void DeviceFileAsInput_IsRefusedAtOnce_NamingIt()
+    {
+        if (!File.Exists("/dev/zero")) { Assert.Ignore("no /dev/zero."); return; }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var r = AlignCli("--x", "/dev/zero", "--y", _y, "--device", "cpu", "--steps", "5", "--out", Path.Combine(_dir, "dz"));
+        AssertOneLineError(r, "/dev/zero", "length 0");
+        Assert.That(sw.Elapsed.TotalSeconds, Is.LessThan(30), "an endless file is not read");
     }
 
     private static bool IsRoot() => Environment.UserName == "root" || (!OperatingSystem.IsWindows() && geteuid() == 0);

@@ -135,6 +135,15 @@ public class GwRunTests
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  restart_steps: -1\n", "bad.yaml:5", "train.restart_steps", "≥ 0")]
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  selection: foo\n", "bad.yaml:5:14", "train.selection", "one of euclidean | training")]
     [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain:\n  restart: 2\n", "bad.yaml:5", "train.restart", "did you mean 'restarts'")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {hidden: 1000000000}\n", "bad.yaml:3", "model.gw.hidden", "GiB (8·4·2·(hidden")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {embed_dim: 1000000000, hidden: 100000}\n", "bad.yaml:3", "model.gw.embed_dim", "expected a smaller network")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {depth: 100000000}\n", "bad.yaml:3", "model.gw.depth", "depth 100000000")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {lr: 1e308}\n", "bad.yaml:4", "train.lr", "(0, 1000000]")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {init: none, epsilon_start: 1e308}\n", "bad.yaml:4", "train.epsilon_start", "(0, 1000000]")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {}\ntrain: {epsilon_min: 1e7}\n", "bad.yaml:4", "train.epsilon_min", "(0, 1000000]")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {rank_delta: 1e300}\n", "bad.yaml:3", "model.gw.rank_delta", "(0, 1000000]")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {spectral_weight: 1e300}\n", "bad.yaml:3", "model.gw.spectral_weight", "[0, 1000000]")]
+    [TestCase("data: {x: a.npy, y: b.npy}\nmodel:\n  gw: {sinkhorn_tol: 2}\n", "bad.yaml:3", "model.gw.sinkhorn_tol", "(0, 1]")]
     public void GwConfig_BadInput_IsNamed(string yaml, string where, string key, string expected)
     {
         var e = Bad(yaml);
