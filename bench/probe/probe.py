@@ -181,7 +181,7 @@ def config_cases(p):
         ("train", "lr", "1e308", "lr"), ("train", "epsilon_start", "1e308", "epsilon_start"), ("train", "epsilon_min", "1e308", "epsilon_min"),
         ("train", "epsilon_decay", "0", "epsilon_decay"), ("train", "epsilon_decay", "2", "epsilon_decay"), ("train", "batch_size", "1", "batch_size"),
         ("train", "batch_size", "1000000000", None), ("train", "clip_norm", "-1", "clip_norm"), ("train", "restarts", "3", "restarts"),
-        ("gw", "rank_delta", "1e308", "rank_delta"), ("gw", "spectral_k", "1000000000", "spectral_k"), ("gw", "spectral_weight", "1e308", "spectral_weight"),
+        ("gw", "rank_delta", "1e308", "rank_delta"), ("gw", "spectral_k", "1000000000", None), ("gw", "spectral_weight: 0.1, spectral_k", "1000000000", None), ("gw", "spectral_weight", "1e308", "spectral_weight"),
         ("gw", "sinkhorn_tol", "1e308", "sinkhorn_tol"), ("gw", "sinkhorn_max_iter", "0", "sinkhorn_max_iter"),
         ("gw", "solver", "{epsilons: []}", None), ("gw", "solver", "{epsilons: [0]}", "epsilons"), ("gw", "solver", "{epsilons: [1e308]}", None),
         ("gw", "solver", "{discrepancy: 0.5}", "discrepancy"), ("gw", "solver", "{coarse_size: 1}", "coarse_size"),
