@@ -89,8 +89,8 @@ public class BenchCliTests
         finally { Directory.Delete(dir, true); }
     }
 
-    [TestCase(new[] { "--gamma", "-1" }, "Gamma = -1")]
-    [TestCase(new[] { "--band-eps", "2" }, "BandEps = 2")]
+    [TestCase(new[] { "--gamma", "-1" }, "--gamma = -1")]
+    [TestCase(new[] { "--band-eps", "2" }, "--band-eps = 2")]
     [TestCase(new[] { "--n", "0" }, "--n = 0")]
     [TestCase(new[] { "--s", "only-s.npy" }, "--s and --t must be given together")]
     [TestCase(new[] { "--s", "missing-s.npy", "--t", "missing-t.npy" }, "missing-s.npy")]
