@@ -47,7 +47,7 @@ public sealed class GwLinearization : IDisposable
     /// <summary>tens(Π) on the device: <paramref name="plan"/> and <paramref name="output"/> are n×m float views on this
     /// object's accelerator (distinct). Queued; nothing is copied to or from the host.</summary>
     /// <exception cref="InvalidOperationException">The device is the managed CPU backend.</exception>
-    public void Tens(ArrayView<float> plan, ArrayView<float> output)
+    internal void Tens(ArrayView<float> plan, ArrayView<float> output)
     {
         if (!_device.IsAccelerated) throw new InvalidOperationException("GwLinearization.Tens(views) needs an accelerator; use Tens(double[], double[]) on the managed CPU backend.");
         long total = (long)_n * _m;
