@@ -57,6 +57,7 @@ internal static partial class AlignCommand
         if (o.History.Count > 0) WriteHistory(folder.PathOf("train_history.csv"), o.History);
         if (r.Plots) folder.WritePlots(xAligned, n, yAligned, m, d, a.Lx, a.Ly, fos?.SortedCurve());
         metrics["seconds"] = total.Elapsed.TotalSeconds;
+        WriteH5ad(a, o, folder, xAligned, yAligned, d, metrics);
         metrics["config"] = a.Resolved;
         folder.WriteMetrics(metrics);
         folder.Commit();

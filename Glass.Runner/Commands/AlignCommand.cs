@@ -37,10 +37,12 @@ internal static partial class AlignCommand
 
     public static Command Create(CliContext ctx)
     {
-        var x = new Option<string>("--x") { Description = "Point set X: .npy (float32/float64, n×dX) or CSV.", Required = true };
-        var y = new Option<string>("--y") { Description = "Point set Y: .npy or CSV (m×dY).", Required = true };
-        var labelsX = new Option<string?>("--labels-x") { Description = "One integer label per row of X (text, one per line)." };
-        var labelsY = new Option<string?>("--labels-y") { Description = "One integer label per row of Y." };
+        var x = new Option<string>("--x") { Description = "Point set X: .npy (float32/float64, n×dX), CSV, or AnnData .h5ad (matrix --x-key).", Required = true };
+        var y = new Option<string>("--y") { Description = "Point set Y: .npy, CSV or .h5ad (m×dY).", Required = true };
+        var xKey = new Option<string?>("--x-key") { Description = "Matrix of an .h5ad --x: X (default; dense or CSR), obsm/NAME (e.g. obsm/X_lsi) or layers/NAME." };
+        var yKey = new Option<string?>("--y-key") { Description = "Matrix of an .h5ad --y (default X; e.g. obsm/X_pca)." };
+        var labelsX = new Option<string?>("--labels-x") { Description = "One integer label per row of X (text, one per line), or for an .h5ad --x an obs column (obs/cell_type: categorical, string or integer)." };
+        var labelsY = new Option<string?>("--labels-y") { Description = "One integer label per row of Y (text), or an obs column of an .h5ad --y." };
         var paired = new Option<bool>("--paired") { Description = "Row i of X corresponds to row i of Y (needs n = m): FOSCTTM is computed." };
         var config = new Option<string?>("--config") { Description = "YAML with model: gw: {…} and train: {…} (the gw run schema; data: is ignored)." };
         var model = new Option<string?>("--model") { Description = "Align with a trained model (an align output folder or its model/ folder) instead of training." };
@@ -61,7 +63,7 @@ internal static partial class AlignCommand
         var outDir = new Option<string>("--out") { Description = "Output folder (must not exist or be empty).", Required = true };
         var cmd = new Command("align", "Align two point sets with learned Gromov–Wasserstein (train, or --model to reuse a trained model); writes model, matches, plan, aligned data, metrics, plots.")
         {
-            x, y, labelsX, labelsY, paired, config, model, device, seed, steps, init, restarts, restartSteps, selection,
+            x, y, xKey, yKey, labelsX, labelsY, paired, config, model, device, seed, steps, init, restarts, restartSteps, selection,
             knownPairs, supervisedWeight, fusedX, fusedY, fusedWeight, topK, noPlots, outDir,
         };
         cmd.SetAction(p =>
@@ -71,7 +73,7 @@ internal static partial class AlignCommand
                 p.GetValue(restartSteps), p.GetValue(selection), p.GetValue(topK),
                 !p.GetValue(noPlots), p.GetValue(outDir)!)
             {
-                Init = p.GetValue(init),
+                Init = p.GetValue(init), XKey = p.GetValue(xKey), YKey = p.GetValue(yKey),
                 KnownPairs = p.GetValue(knownPairs), SupervisedWeight = p.GetValue(supervisedWeight),
                 FusedX = p.GetValue(fusedX), FusedY = p.GetValue(fusedY), FusedWeight = p.GetValue(fusedWeight),
             };
@@ -84,6 +86,10 @@ internal static partial class AlignCommand
     internal sealed record AlignRequest(string X, string Y, string? LabelsX, string? LabelsY, bool Paired, string? Config, string? Model,
         string Device, int? Seed, int? Steps, int? Restarts, int? RestartSteps, string? Selection, int? TopKOption, bool Plots, string Out)
     {
+        /// <summary>--x-key (matrix of an .h5ad X; null = X).</summary>
+        public string? XKey { get; init; }
+        /// <summary>--y-key.</summary>
+        public string? YKey { get; init; }
         /// <summary>--init (solver | none).</summary>
         public string? Init { get; init; }
         /// <summary>--top-k resolved (5 or m, whichever is smaller, when not given).</summary>
