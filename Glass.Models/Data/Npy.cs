@@ -148,18 +148,24 @@ public static partial class Npy
     public static void Write(string path, double[] data, int? cols = null)
     {
         string shape = cols is { } c ? $"({data.Length / c}, {c})" : $"({data.Length},)";
-        string header = $"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}";
-        int total = 10 + header.Length + 1;
-        int pad = (64 - total % 64) % 64;
-        header = header + new string(' ', pad) + "\n";
         string tmp = path + ".tmp";
         using (var fs = File.Create(tmp))
         using (var w = new BinaryWriter(fs))
         {
-            w.Write((byte)0x93); w.Write(Encoding.ASCII.GetBytes("NUMPY")); w.Write((byte)1); w.Write((byte)0);
-            w.Write((ushort)header.Length); w.Write(Encoding.Latin1.GetBytes(header));
+            WriteHeader(w, shape);
             foreach (var v in data) w.Write(v);
         }
         File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>The preamble and header of a version 1.0 float64 C-order file of the given shape text, padded to 64 bytes.</summary>
+    private static void WriteHeader(BinaryWriter w, string shape)
+    {
+        string header = $"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}";
+        int total = 10 + header.Length + 1;
+        int pad = (64 - total % 64) % 64;
+        header = header + new string(' ', pad) + "\n";
+        w.Write((byte)0x93); w.Write(Encoding.ASCII.GetBytes("NUMPY")); w.Write((byte)1); w.Write((byte)0);
+        w.Write((ushort)header.Length); w.Write(Encoding.Latin1.GetBytes(header));
     }
 }

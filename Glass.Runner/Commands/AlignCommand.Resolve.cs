@@ -17,6 +17,9 @@ internal static partial class AlignCommand
     /// <summary>The checks of the options alone (no file read).</summary>
     private static void Validate(AlignRequest r)
     {
+        if (string.IsNullOrEmpty(r.Y))
+            throw new ArgumentException("--y is required: the point set to align X with (only --model DIR --rows A:B maps onto the model's stored Y instead).");
+        if (r.Chunk is not null) throw new ArgumentException("--chunk sets the block size of --rows; it applies only with --model DIR --rows A:B.");
         if ((r.LabelsX is null) != (r.LabelsY is null))
             throw new ArgumentException(r.LabelsX is null
                 ? "--labels-y given without --labels-x; label metrics need both --labels-x and --labels-y."

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Glass.Kernels.Device;
+using Glass.Models.Gw;
 using Glass.Models.Metrics;
 using Glass.Runner.Output;
 
@@ -47,9 +48,13 @@ internal static partial class AlignCommand
         if (gw is null && gwNote is not null) stderr.WriteLine("note: gw_loss " + gwNote);
         AddRunMetrics(metrics, a, o);
         metrics["device"] = dev.ShortName;
+        // The reference of --rows: the potential g of this alignment's Sinkhorn on the embeddings (solved here when the plan came from the GW solver).
+        var reference = al.G is { } gpot ? GwReference.FromSolve(trained, a.Ys.Data, m, al.Gamma, gpot, r.Y)
+            : GwReference.Solve(dev, trained, a.Xs.Data, n, a.Ys.Data, m, r.X, r.Y);
 
         using var folder = AlignFolder.Begin(r.Out);
         trained.Save(folder.PathOf("model"));
+        reference.Save(folder.PathOf("model"));
         File.WriteAllText(Path.Combine(folder.PathOf("model"), ConfigFile), a.Resolved.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         folder.WriteAlignment(al);
         folder.WriteMatrix("x_aligned", xAligned, n, d);

@@ -38,7 +38,9 @@ internal static partial class AlignCommand
     public static Command Create(CliContext ctx)
     {
         var x = new Option<string>("--x") { Description = "Point set X: .npy (float32/float64, n×dX), CSV, or AnnData .h5ad (matrix --x-key).", Required = true };
-        var y = new Option<string>("--y") { Description = "Point set Y: .npy, CSV or .h5ad (m×dY).", Required = true };
+        var y = new Option<string?>("--y") { Description = "Point set Y: .npy, CSV or .h5ad (m×dY); required except with --rows." };
+        var rows = new Option<string?>("--rows") { Description = "With --model: map rows A:B of --x (A: to the end) onto the model's stored reference by its entropic map, in blocks; no --y." };
+        var chunk = new Option<int?>("--chunk") { Description = "Rows per block of --rows (default 4096): memory grows with it, not with the row count." };
         var xKey = new Option<string?>("--x-key") { Description = "Matrix of an .h5ad --x: X (default; dense or CSR), obsm/NAME (e.g. obsm/X_lsi) or layers/NAME." };
         var yKey = new Option<string?>("--y-key") { Description = "Matrix of an .h5ad --y (default X; e.g. obsm/X_pca)." };
         var labelsX = new Option<string?>("--labels-x") { Description = "One integer label per row of X (text, one per line), or for an .h5ad --x an obs column (obs/cell_type: categorical, string or integer)." };
@@ -63,16 +65,17 @@ internal static partial class AlignCommand
         var outDir = new Option<string>("--out") { Description = "Output folder (must not exist or be empty).", Required = true };
         var cmd = new Command("align", "Align two point sets with learned Gromov–Wasserstein (train, or --model to reuse a trained model); writes model, matches, plan, aligned data, metrics, plots.")
         {
-            x, y, xKey, yKey, labelsX, labelsY, paired, config, model, device, seed, steps, init, restarts, restartSteps, selection,
+            x, y, xKey, yKey, rows, chunk, labelsX, labelsY, paired, config, model, device, seed, steps, init, restarts, restartSteps, selection,
             knownPairs, supervisedWeight, fusedX, fusedY, fusedWeight, topK, noPlots, outDir,
         };
         cmd.SetAction(p =>
         {
-            var req = new AlignRequest(p.GetValue(x)!, p.GetValue(y)!, p.GetValue(labelsX), p.GetValue(labelsY), p.GetValue(paired),
+            var req = new AlignRequest(p.GetValue(x)!, p.GetValue(y) ?? "", p.GetValue(labelsX), p.GetValue(labelsY), p.GetValue(paired),
                 p.GetValue(config), p.GetValue(model), p.GetValue(device)!, p.GetValue(seed), p.GetValue(steps), p.GetValue(restarts),
                 p.GetValue(restartSteps), p.GetValue(selection), p.GetValue(topK),
                 !p.GetValue(noPlots), p.GetValue(outDir)!)
             {
+                Rows = p.GetValue(rows), Chunk = p.GetValue(chunk),
                 Init = p.GetValue(init), XKey = p.GetValue(xKey), YKey = p.GetValue(yKey),
                 KnownPairs = p.GetValue(knownPairs), SupervisedWeight = p.GetValue(supervisedWeight),
                 FusedX = p.GetValue(fusedX), FusedY = p.GetValue(fusedY), FusedWeight = p.GetValue(fusedWeight),
@@ -86,6 +89,10 @@ internal static partial class AlignCommand
     internal sealed record AlignRequest(string X, string Y, string? LabelsX, string? LabelsY, bool Paired, string? Config, string? Model,
         string Device, int? Seed, int? Steps, int? Restarts, int? RestartSteps, string? Selection, int? TopKOption, bool Plots, string Out)
     {
+        /// <summary>--rows A:B (row-block mode with --model).</summary>
+        public string? Rows { get; init; }
+        /// <summary>--chunk (rows per block of --rows).</summary>
+        public int? Chunk { get; init; }
         /// <summary>--x-key (matrix of an .h5ad X; null = X).</summary>
         public string? XKey { get; init; }
         /// <summary>--y-key.</summary>
@@ -112,6 +119,11 @@ internal static partial class AlignCommand
     /// <summary>Runs one alignment; every input is read and checked before anything is written.</summary>
     internal static void Run(AlignRequest r, TextWriter stdout, TextWriter stderr)
     {
+        if (r.Rows is not null)
+        {
+            RunRows(r, stdout);
+            return;
+        }
         var total = Stopwatch.StartNew();
         AlignFolder.CheckTarget(r.Out);
         Validate(r);
