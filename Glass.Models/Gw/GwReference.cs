@@ -88,11 +88,14 @@ public sealed class GwReference
     {
         int e = EmbedDim, td = TargetDim;
         double inv = 1 / Gamma, max = double.NegativeInfinity;
+        int w = Vector<double>.Count, ev = e - e % w;
         for (int j = 0; j < M; j++)
         {
             var y = _y.AsSpan(j * e, e);
-            double c = 0;
-            for (int t = 0; t < e; t++) { double d = x[t] - y[t]; c += d * d; }
+            var acc = Vector<double>.Zero;
+            for (int t = 0; t < ev; t += w) { var d = new Vector<double>(x[t..]) - new Vector<double>(y[t..]); acc += d * d; }
+            double c = Vector.Sum(acc);
+            for (int t = ev; t < e; t++) { double d = x[t] - y[t]; c += d * d; }
             double v = (_g[j] - c) * inv;
             s[j] = v;
             if (v > max) max = v;
@@ -109,7 +112,6 @@ public sealed class GwReference
         }
         proj.Clear();
         double sum = 0;
-        int w = Vector<double>.Count;
         for (int j = 0; j < M; j++)
         {
             double a = s[j] - max;

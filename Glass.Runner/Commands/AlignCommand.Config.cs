@@ -69,7 +69,7 @@ internal static partial class AlignCommand
             catch (ArgumentException e)
             {
                 // The new data may not suit the training's distance options (e.g. k ≥ n): the alignment stands, the metric says why it is missing.
-                return (null, "not computed: " + e.Message + " (pass --config with another model.gw.distance)");
+                return (null, "not computed: " + Plain(e) + " (pass --config with another model.gw.distance)");
             }
         }
         var ex = model.EmbedX(xs.Data, n, r.X);

@@ -42,6 +42,7 @@ internal static partial class AlignCommand
         if (r.Selection is not null && !Selections.Contains(r.Selection))
             throw new ArgumentException($"--selection = {r.Selection}; expected one of {string.Join(" | ", Selections)}.");
         ValidateKeys(r);
+        ValidateScalars(r);
     }
 
     /// <summary>Config, extension terms, restart protocol, data and model, each checked against the others.</summary>
@@ -82,6 +83,7 @@ internal static partial class AlignCommand
         var spec = new GwDataSpec(Path.GetFullPath(r.X), Path.GetFullPath(r.Y), r.LabelsX is null ? null : Path.GetFullPath(r.LabelsX),
             r.LabelsY is null ? null : Path.GetFullPath(r.LabelsY), r.Paired, null);
         var (xs, ys, lx, ly) = ReadInputs(r, spec);
+        CheckSizes(r, xs, ys, training: modelFile is null);
         options = ext.Apply(options, xs.Rows, ys.Rows, r.X, r.Y);
         int knownCount = options.KnownPairs?.Count ?? 0;
         if (r.Paired && options.KnownPairs is { } kpc && kpc.Count(p => p.X != p.Y) is var off and > 0)

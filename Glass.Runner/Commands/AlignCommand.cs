@@ -129,8 +129,15 @@ internal static partial class AlignCommand
         Validate(r);
         var inputs = Resolve(r, stderr);
         using var dev = ComputeDevice.Open(r.Device);
-        var outcome = Execute(inputs, dev, stdout, stderr);
-        Write(inputs, outcome, dev, total, stdout, stderr);
+        try
+        {
+            var outcome = Execute(inputs, dev, stdout, stderr);
+            Write(inputs, outcome, dev, total, stdout, stderr);
+        }
+        catch (ArgumentException e) when (e.ParamName is not null)
+        {
+            throw InUserTerms(e);
+        }
     }
 
     /// <summary>A JSON number, or null when not finite (JSON has no NaN).</summary>
