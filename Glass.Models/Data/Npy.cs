@@ -90,6 +90,12 @@ public static partial class Npy
             throw new InvalidDataException($"{path}: truncated data: shape ({shapeText}) needs {count} values of {size} bytes ({dataBytes} bytes) but the file holds {present}.");
         if (dataBytes < present)
             throw new InvalidDataException($"{path}: {present - dataBytes} bytes after the data: shape ({shapeText}) needs {dataBytes} bytes of {size}-byte values but the file holds {present}.");
+        return new Array(Decode(bytes, start, count, size, dims, fortran, path), dims);
+    }
+
+    /// <summary>The values after the header as double, row-major, checked finite.</summary>
+    private static double[] Decode(byte[] bytes, int start, long count, int size, int[] dims, bool fortran, string path)
+    {
         var data = new double[count];
         for (long i = 0; i < count; i++)
         {
@@ -109,7 +115,7 @@ public static partial class Npy
             for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) c[(long)i * cols + j] = data[(long)j * rows + i];
             data = c;
         }
-        return new Array(data, dims);
+        return data;
     }
 
     /// <summary>Largest header accepted, in bytes (numpy writes a few hundred; this bounds what a corrupt length can ask for).</summary>

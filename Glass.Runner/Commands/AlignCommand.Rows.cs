@@ -98,6 +98,10 @@ internal static partial class AlignCommand
             throw new ArgumentException("--rows maps new rows onto a stored reference; expected --model DIR (an align output folder) with it.");
         if (r.LabelsX is not null || r.LabelsY is not null || r.Paired || r.Config is not null || r.YKey is not null || !string.IsNullOrEmpty(r.Y))
             throw new ArgumentException("--y, --y-key, --labels-x, --labels-y, --paired and --config do not apply with --rows (the reference Y is the model's).");
+        if (r.Seed is not null || r.Steps is not null || r.Init is not null || r.Restarts is not null || r.RestartSteps is not null || r.Selection is not null || r.AnyExtension)
+            throw new ArgumentException("--seed, --steps, --init, --restarts, --restart-steps, --selection and the extension terms set up training; they do not apply with --rows.");
+        if (r.TopKOption is < 1) throw new ArgumentException($"--top-k = {r.TopKOption}; expected an integer ≥ 1.");
+        ValidateKeys(r);
         if (r.Chunk is < 1 or > MaxChunk)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--chunk = {r.Chunk}; expected an integer in [1, {MaxChunk}]."));
     }

@@ -41,6 +41,14 @@ public class AlignBoundsTests
     }
 
     [Test]
+    public void OneRow_LibraryNormalisation_SaysTwoRowsAreNeeded()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Glass.Models.Gw.GwNormalization.Fit(new[] { 1.0, 2, 3 }, 1, 3,
+            new Glass.Models.Gw.GwPreprocessing { Standardize = true }, "one.npy"))!;
+        Assert.That(e.Message, Does.Contain("one.npy").And.Contain("at least 2 rows").And.Not.Contain("constant"));
+    }
+
+    [Test]
     public void ScalarOptions_OutOfBounds_Exit2_NamingTheOption()
     {
         AssertRefused(AlignCli("--x", _x, "--y", _y, "--steps", "-1", "--out", Out), Out, _dir, "--steps = -1", "[1, 10000000]");

@@ -112,6 +112,9 @@ public class AlignRowsTests
         AssertRefused(AlignCli("--model", _trained, "--x", _x, "--y", _y, "--rows", "0:5", "--out", o), o, _dir, "--y");
         AssertRefused(AlignCli("--x", _x, "--y", _y, "--chunk", "5", "--out", o), o, _dir, "--chunk", "--rows");
         AssertRefused(AlignCli("--x", _x, "--out", o), o, _dir, "--y is required");
+        AssertRefused(AlignCli("--model", _trained, "--x", _x, "--rows", "0:5", "--steps", "3", "--out", o), o, _dir, "--steps", "--rows");
+        AssertRefused(AlignCli("--model", _trained, "--x", _x, "--rows", "0:5", "--x-key", "obsm/X_pca", "--out", o), o, _dir, "--x-key", "not .h5ad");
+        AssertRefused(AlignCli("--model", _trained, "--x", _x, "--rows", "0:5", "--top-k", "0", "--out", o), o, _dir, "--top-k = 0");
         // A model folder without the reference (e.g. copied without it): refused, naming the reference.
         string bare = Path.Combine(_dir, "bare");
         Directory.CreateDirectory(bare);
