@@ -90,6 +90,12 @@ public static partial class Npy
             throw new InvalidDataException($"{path}: truncated data: shape ({shapeText}) needs {count} values of {size} bytes ({dataBytes} bytes) but the file holds {present}.");
         if (dataBytes < present)
             throw new InvalidDataException($"{path}: {present - dataBytes} bytes after the data: shape ({shapeText}) needs {dataBytes} bytes of {size}-byte values but the file holds {present}.");
+        return new Array(Decode(bytes, start, count, size, dims, fortran, path), dims);
+    }
+
+    /// <summary>The values after the header as double, row-major, checked finite.</summary>
+    private static double[] Decode(byte[] bytes, int start, long count, int size, int[] dims, bool fortran, string path)
+    {
         var data = new double[count];
         for (long i = 0; i < count; i++)
         {
@@ -109,7 +115,7 @@ public static partial class Npy
             for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) c[(long)i * cols + j] = data[(long)j * rows + i];
             data = c;
         }
-        return new Array(data, dims);
+        return data;
     }
 
     /// <summary>Largest header accepted, in bytes (numpy writes a few hundred; this bounds what a corrupt length can ask for).</summary>
@@ -148,18 +154,24 @@ public static partial class Npy
     public static void Write(string path, double[] data, int? cols = null)
     {
         string shape = cols is { } c ? $"({data.Length / c}, {c})" : $"({data.Length},)";
-        string header = $"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}";
-        int total = 10 + header.Length + 1;
-        int pad = (64 - total % 64) % 64;
-        header = header + new string(' ', pad) + "\n";
         string tmp = path + ".tmp";
         using (var fs = File.Create(tmp))
         using (var w = new BinaryWriter(fs))
         {
-            w.Write((byte)0x93); w.Write(Encoding.ASCII.GetBytes("NUMPY")); w.Write((byte)1); w.Write((byte)0);
-            w.Write((ushort)header.Length); w.Write(Encoding.Latin1.GetBytes(header));
+            WriteHeader(w, shape);
             foreach (var v in data) w.Write(v);
         }
         File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>The preamble and header of a version 1.0 float64 C-order file of the given shape text, padded to 64 bytes.</summary>
+    private static void WriteHeader(BinaryWriter w, string shape)
+    {
+        string header = $"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}";
+        int total = 10 + header.Length + 1;
+        int pad = (64 - total % 64) % 64;
+        header = header + new string(' ', pad) + "\n";
+        w.Write((byte)0x93); w.Write(Encoding.ASCII.GetBytes("NUMPY")); w.Write((byte)1); w.Write((byte)0);
+        w.Write((ushort)header.Length); w.Write(Encoding.Latin1.GetBytes(header));
     }
 }

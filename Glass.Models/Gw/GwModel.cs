@@ -20,6 +20,8 @@ public sealed record GwNormalization(int Dim, bool L2NormalizeRows, double[]? Me
     {
         ArgumentNullException.ThrowIfNull(pre);
         Distances.CheckPoints(x, n, d, name);
+        if (n < 2 && (pre.Standardize || pre.CenterScale))
+            throw new ArgumentException($"{name}: {n} row; fitting the normalisation needs at least 2 rows (one point has no spread to standardise).");
         var z = pre.L2NormalizeRows ? L2(x, n, d, name) : x;
         if (!pre.Standardize && pre.CenterScale)
         {

@@ -41,9 +41,12 @@ public sealed record InductiveOptions
 /// <param name="CandidateIterations">Iterations of the sparse warm start on nearest-neighbour candidates (0 if off).</param>
 /// <param name="CandidateSeconds">Wall time of the candidate search and the sparse warm start.</param>
 /// <param name="ReadOutSeconds">Wall time of the read-out from the potentials (matches, top-k, projections: <see cref="PlanRows"/>).</param>
+/// <param name="F">Row potentials of the solve, P_ij = exp((f_i + g_j − C_ij)/γ) (null when the plan did not come from a Sinkhorn solve on the embeddings).</param>
+/// <param name="G">Column potentials of the solve (the reference of the entropic map, <see cref="GwReference"/>), or null.</param>
 public sealed record InductiveAlignment(int N, int M, int[] Matches, int TopK, int[] TopKIndex, double[] TopKValue,
     double[] ProjectionEmbedding, double[]? ProjectionTarget, int TargetDim, double Gamma, int Iterations, bool Converged,
-    double MarginalError, double Seconds, int CandidateIterations = 0, double CandidateSeconds = 0, double ReadOutSeconds = 0);
+    double MarginalError, double Seconds, int CandidateIterations = 0, double CandidateSeconds = 0, double ReadOutSeconds = 0,
+    double[]? F = null, double[]? G = null);
 
 /// <summary>
 /// Inductive inference of learned GW (paper §3: "we simply need to solve an entropic OT problem on the
@@ -120,7 +123,7 @@ public static class InductiveAligner
         var (matches, ti, tv, pe, pt) = ReadOut(device, geom, r.F, r.G, gamma, zy, d, targetY, targetDim, o.TopK);
         double readOut = sw.Elapsed.TotalSeconds - t0;
         return new InductiveAlignment(n, m, matches, o.TopK, ti, tv, pe, pt, targetY is null ? 0 : targetDim, gamma, r.Iterations, r.Converged,
-            r.MarginalError, sw.Elapsed.TotalSeconds, candIt, candSec, readOut);
+            r.MarginalError, sw.Elapsed.TotalSeconds, candIt, candSec, readOut, r.F, r.G);
     }
 
     /// <summary>mean_ij ‖x_i − y_j‖² in O((n + m)d): mean‖x‖² + mean‖y‖² − 2⟨x̄, ȳ⟩.</summary>
