@@ -1,4 +1,5 @@
 using Glass.Runner.Commands;
+using Glass.Runner.Output;
 using NUnit.Framework;
 using static Glass.Tests.Runner.RunnerTestSupport;
 
@@ -137,5 +138,21 @@ public class SweepShardTests
         var (code2, stdout2, err2) = GlassCli(null, null, "sweep", cfgs[0], "--shard", "3/4", "--device", "cpu", "--no-plots");
         Assert.That(code2, Is.EqualTo(0), err2);
         Assert.That(stdout2, Does.Contain("0 of the grid's 1 runs (more shards than runs: nothing to do)"));
+    }
+
+    [Test]
+    public void StaleTemp_LeavesOtherHostsTemporaryFoldersAlone()
+    {
+        // Shards on several machines share one out_dir: a PID from another host says nothing about that process here.
+        string dead = "2147483000";
+        string mine = Path.Combine(_dir, $".a.tmp-{dead}-0123abcd@{StaleTemp.Host}");
+        string other = Path.Combine(_dir, $".b.tmp-{dead}-0123abcd@{StaleTemp.Host}x");
+        string live = Path.Combine(_dir, $".c.tmp-{Environment.ProcessId}-0123abcd@{StaleTemp.Host}");
+        foreach (var d in new[] { mine, other, live }) Directory.CreateDirectory(d);
+        Assert.That(StaleTemp.Name("exp"), Does.EndWith("@" + StaleTemp.Host).And.StartWith(".exp.tmp-" + Environment.ProcessId + "-"));
+        Assert.That(StaleTemp.Clean(_dir), Is.EqualTo(1));
+        Assert.That(Directory.Exists(mine), Is.False, "a dead process of this host: removed");
+        Assert.That(Directory.Exists(other), Is.True, "another host's: left alone");
+        Assert.That(Directory.Exists(live), Is.True, "a live process of this host: left alone");
     }
 }
