@@ -78,12 +78,16 @@ internal static class RunCommands
         var device = DeviceOption();
         var quiet = new Option<bool>("--quiet") { Description = "No progress bars and no status lines." };
         var noPlots = new Option<bool>("--no-plots") { Description = "Do not write plots at the end of each run." };
+        Option<string?> shard = SweepShards.ShardOption();
+        Option<int?> shards = SweepShards.ShardsOption();
+        Option<bool> list = SweepShards.ListOption();
         var cmd = new Command("sweep", "Run many configs (× seeds) one after another; runs already complete (same exp_name, seed and resolved config) are skipped, incomplete ones resumed.")
         {
-            configs, seeds, outDir, steps, device, quiet, noPlots,
+            configs, seeds, outDir, steps, device, quiet, noPlots, shard, shards, list,
         };
         cmd.SetAction(p =>
         {
+            var shardSpec = SweepShards.Resolve(p.GetValue(shard), p.GetValue(shards), Environment.GetEnvironmentVariable);
             var seedList = ParseSeeds(p.GetValue(seeds));
             var paths = p.GetValue(configs) ?? Array.Empty<string>();
             // Validate everything before running anything: a typo in the tenth config must not surface after nine runs.
@@ -95,6 +99,8 @@ internal static class RunCommands
                     if (plan.All(c => c.Hash != cfg.Hash || c.OutDir != cfg.OutDir)) plan.Add(cfg);
                 }
             bool q = p.GetValue(quiet);
+            plan = SweepShards.Apply(plan, shardSpec, q || p.GetValue(list) ? null : ctx.Out);
+            if (p.GetValue(list)) { SweepShards.WriteList(plan, ctx.Out); return 0; }
             return WithInterrupt(ctx, token =>
             {
                 var settings = new RunSettings
@@ -320,8 +326,11 @@ internal static class SweepState
         string? complete = null, incomplete = null;
         foreach (var d in Directory.EnumerateDirectories(cfg.OutDir).OrderBy(x => x, StringComparer.Ordinal))
         {
-            if (!RunFolder.IsRunFolder(d)) continue;
-            var f = RunFolder.Open(d);
+            // Hidden names are folders being created (another sweep shard may share out_dir); one may move while scanned.
+            if (Path.GetFileName(d).StartsWith('.') || !RunFolder.IsRunFolder(d)) continue;
+            RunFolder f;
+            try { f = RunFolder.Open(d); }
+            catch (Exception e) when (e is DirectoryNotFoundException or InvalidDataException) { continue; }
             var info = f.ReadRunInfo();
             if (info?["config_hash"]?.GetValue<string>() != cfg.Hash) continue;
             if (f.IsComplete) complete = d;
