@@ -52,7 +52,7 @@ internal static partial class AlignCommand
                 ["mode"] = "rows", ["x"] = Path.GetFullPath(r.X), ["model"] = modelFile, ["rows_from"] = a, ["rows_to"] = b, ["rows"] = b - a,
                 ["m"] = reference.M, ["dim_x"] = src.Cols, ["aligned_dim"] = reference.TargetDim, ["space"] = "y_normalized",
                 ["gamma"] = reference.Gamma, ["top_k"] = k, ["chunk"] = chunk, ["map_seconds"] = seconds,
-                ["rows_per_second"] = Num((b - a) / Math.Max(seconds, 1e-9)), ["seconds"] = total.Elapsed.TotalSeconds,
+                ["rows_per_second"] = JsonText.Number((b - a) / Math.Max(seconds, 1e-9)), ["seconds"] = total.Elapsed.TotalSeconds,
             });
             folder.Commit();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,

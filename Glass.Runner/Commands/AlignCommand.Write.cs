@@ -30,20 +30,20 @@ internal static partial class AlignCommand
         if (r.Paired)
         {
             fos = AlignmentMetrics.Foscttm(xAligned, yAligned, n, d);
-            metrics["foscttm"] = Num(fos.Mean);
+            metrics["foscttm"] = JsonText.Number(fos.Mean);
             if (a.Options.KnownPairs is { Count: > 0 } kp)
             {
                 // FOSCTTM on the rows that no known pair touches (AlignmentMetrics.UnanchoredRows); null when every row is anchored.
                 var free = AlignmentMetrics.UnanchoredRows(n, kp);
                 fosUnanchored = free.Length == 0 ? null : AlignmentMetrics.Foscttm(xAligned, yAligned, n, d, free).Mean;
-                metrics["foscttm_unanchored"] = fosUnanchored is { } fu ? Num(fu) : null;
+                metrics["foscttm_unanchored"] = fosUnanchored is { } fu ? JsonText.Number(fu) : null;
                 metrics["unanchored_rows"] = free.Length;
             }
         }
         if (a.Lx is not null && a.Ly is not null)
-            metrics["label_transfer"] = Num(AlignmentMetrics.LabelTransferAccuracy(yAligned, a.Ly, xAligned, a.Lx, d, Math.Min(5, m)));
+            metrics["label_transfer"] = JsonText.Number(AlignmentMetrics.LabelTransferAccuracy(yAligned, a.Ly, xAligned, a.Lx, d, Math.Min(5, m)));
         var (gw, gwNote) = o.Solved is not null ? (o.Solved.GwLoss, (string?)null) : GwLoss(dev, o.Trainer, trained, a.Options, a.Xs, a.Ys, al.Gamma, r);
-        metrics["gw_loss"] = gw is { } g ? Num(g) : null;
+        metrics["gw_loss"] = gw is { } g ? JsonText.Number(g) : null;
         if (gwNote is not null) metrics["gw_loss_note"] = gwNote;
         if (gw is null && gwNote is not null) stderr.WriteLine("note: gw_loss " + gwNote);
         AddRunMetrics(metrics, a, o);
@@ -83,15 +83,15 @@ internal static partial class AlignCommand
             metrics["init"] = "solver";
             metrics["plan_source"] = solved.Source;
             metrics["selected"] = sol.Selected;
-            metrics["selected_gw_loss"] = Num(sol.SelectedLoss);
+            metrics["selected_gw_loss"] = JsonText.Number(sol.SelectedLoss);
             metrics["smoothing"] = sol.Smoothing;
             metrics["candidates"] = new JsonArray(solved.Candidates.Select(c => (JsonNode)new JsonObject
             {
-                ["name"] = c.Name, ["gw_loss"] = Num(c.GwLoss), ["iterations"] = c.Iterations, ["seconds"] = c.Seconds,
+                ["name"] = c.Name, ["gw_loss"] = JsonText.Number(c.GwLoss), ["iterations"] = c.Iterations, ["seconds"] = c.Seconds,
             }).ToArray());
-            metrics["model_gw_loss"] = Num(solved.ModelLoss);
+            metrics["model_gw_loss"] = JsonText.Number(solved.ModelLoss);
             metrics["solve_seconds"] = sol.Seconds;
-            metrics["marginal_error"] = Num(al.MarginalError);
+            metrics["marginal_error"] = JsonText.Number(al.MarginalError);
             metrics["epsilon"] = trained.Epsilon;
         }
         else
@@ -99,13 +99,13 @@ internal static partial class AlignCommand
             if (o.Trainer is not null) metrics["init"] = "none";
             metrics["sinkhorn_iterations"] = al.Iterations;
             metrics["sinkhorn_converged"] = al.Converged;
-            metrics["marginal_error"] = Num(al.MarginalError);
+            metrics["marginal_error"] = JsonText.Number(al.MarginalError);
             metrics["epsilon"] = trained.Epsilon;
             metrics["gamma"] = al.Gamma;
         }
         metrics["align_seconds"] = al.Seconds;
         metrics["train_seconds"] = o.TrainSeconds;
-        if (o.Last is { } last) { metrics["train_steps"] = last.Step; metrics["final_loss"] = Num(last.Loss); }
+        if (o.Last is { } last) { metrics["train_steps"] = last.Step; metrics["final_loss"] = JsonText.Number(last.Loss); }
         if (o.RunResult is null && o.Solved is null) return;
         metrics["known_pairs"] = a.KnownCount;
         metrics["supervised_weight"] = options.SupervisedWeight;
@@ -119,7 +119,7 @@ internal static partial class AlignCommand
             metrics["restart_steps"] = ro.RestartSteps;
             metrics["selection"] = ro.Restarts > 1 ? ro.SelectionName : null;
             metrics["restart_seeds"] = new JsonArray(run.Seeds.Select(v => (JsonNode)v).ToArray());
-            metrics["restart_scores"] = new JsonArray(run.Scores.Select(Num).ToArray());
+            metrics["restart_scores"] = new JsonArray(run.Scores.Select(JsonText.Number).ToArray());
             metrics["selected_seed"] = run.SelectedSeed;
         }
     }

@@ -141,7 +141,6 @@ internal static partial class AlignCommand
     }
 
     /// <summary>A JSON number, or null when not finite (JSON has no NaN).</summary>
-    internal static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     /// <summary>DIR/model/gw_model.json, DIR/gw_model.json or the file itself.</summary>
     private static string ModelPath(string model)
