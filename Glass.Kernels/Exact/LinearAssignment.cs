@@ -27,20 +27,7 @@ internal static class LinearAssignment
         Array.Fill(rowOfCol, -1);
         var visitedRows = new List<int>(n);
         var visitedCols = new List<int>(m);
-        // Column reduction (Jonker & Volgenant's initialisation): v_j = min_i C_ij keeps C − u − v ≥ 0 with u = 0, and each
-        // column's minimising row takes it when that row is still free — a partial assignment on tight edges, from which
-        // the augmenting searches below start (most rows of a well-conditioned cost are placed here).
-        if (n == m)
-        {
-            for (int j = 0; j < m; j++)
-            {
-                double best = double.PositiveInfinity;
-                int arg = -1;
-                for (int i = 0; i < n; i++) { double c = cost[i * m + j]; if (c < best) { best = c; arg = i; } }
-                v[j] = best;
-                if (arg >= 0 && colOfRow[arg] < 0) { colOfRow[arg] = j; rowOfCol[j] = arg; }
-            }
-        }
+        if (n == m) ReduceColumns(cost, n, m, v, colOfRow, rowOfCol);
         for (int cur = 0; cur < n; cur++)
         {
             if (colOfRow[cur] >= 0) continue;
@@ -93,5 +80,22 @@ internal static class LinearAssignment
             }
         }
         return (colOfRow, u, v);
+    }
+
+    /// <summary>
+    /// Column reduction (Jonker &amp; Volgenant's initialisation): v_j = min_i C_ij keeps C − u − v ≥ 0 with u = 0, and
+    /// each column's minimising row takes it when that row is still free — a partial assignment on tight edges, from
+    /// which the augmenting searches start (most rows of a well-conditioned cost are placed here).
+    /// </summary>
+    private static void ReduceColumns(ReadOnlySpan<double> cost, int n, int m, double[] v, int[] colOfRow, int[] rowOfCol)
+    {
+        for (int j = 0; j < m; j++)
+        {
+            double best = double.PositiveInfinity;
+            int arg = -1;
+            for (int i = 0; i < n; i++) { double c = cost[i * m + j]; if (c < best) { best = c; arg = i; } }
+            v[j] = best;
+            if (arg >= 0 && colOfRow[arg] < 0) { colOfRow[arg] = j; rowOfCol[j] = arg; }
+        }
     }
 }
