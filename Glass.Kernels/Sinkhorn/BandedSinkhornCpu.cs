@@ -20,83 +20,126 @@ internal static class BandedSinkhornCpu
 
     public static BandSolution Solve(Band band, SinkhornOptions o, double[]? fInit, double[]? gInit)
     {
-        int n = band.N, m = band.M;
-        double gamma = o.Gamma, invG = 1 / gamma;
-        var f = fInit is null ? new double[n] : (double[])fInit.Clone();
-        var g = gInit is null ? new double[m] : (double[])gInit.Clone();
-        var logA = new double[n];
-        var logB = new double[m];
-        for (int i = 0; i < n; i++) { logA[i] = Math.Log(band.A[i]); if (band.A[i] == 0) f[i] = double.NegativeInfinity; }
-        for (int j = 0; j < m; j++) { logB[j] = Math.Log(band.B[j]); if (band.B[j] == 0) g[j] = double.NegativeInfinity; }
+        var state = new BandScalingIterate(band, o.Gamma, fInit, gInit);
+        var r = SinkhornSolver.Run(state, o);
+        // Fold the scalings into the potentials; the plan is built from f, g by Plan, into K's storage.
+        var (f, g, K) = state.Potentials();
+        return new BandSolution(f, g, null, double.NaN, double.NaN, r.Iterations, r.MarginalError, r.Converged, r.Seconds, K);
+    }
 
-        // Exact log-domain half-steps to start: every row and column then carries its mass.
-        ExactColumnStep(band, f, g, logB, invG, gamma);
-        ExactRowStep(band, f, g, logA, invG, gamma);
+    /// <summary>
+    /// Stabilised scaling on the band (Schmitzer 2019): K̃ on the band for absorbed potentials f̃, g̃; the half-updates
+    /// are sparse products with scalings u, v; the column products q = K̃ᵀu are computed at a check and reused by the
+    /// next g-update. A scaling leaving [e^−30, e^30] is absorbed (K̃ rebuilt); a degenerate sum restarts from exact
+    /// log-domain steps.
+    /// </summary>
+    private sealed class BandScalingIterate : ISinkhornIterate
+    {
+        private readonly Band _band;
+        private readonly double[] _f, _g, _logA, _logB, _K, _u, _v, _q, _r, _rowMarg;
+        private readonly double _gamma, _invG;
+        private bool _colValid;
 
-        var K = GC.AllocateUninitializedArray<double>(band.Nnz);
-        BuildKernel(band, f, g, invG, K);
-        var u = new double[n];
-        var v = new double[m];
-        for (int i = 0; i < n; i++) u[i] = band.A[i] == 0 ? 0 : 1;
-        for (int j = 0; j < m; j++) v[j] = band.B[j] == 0 ? 0 : 1;
-        var q = new double[m];
-        var r = new double[n];
-        var rowMarg = new double[n];
-        Array.Copy(band.A, rowMarg, n);
-        var relax = new Overrelaxation(o.Overrelax);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        bool converged = false;
-        double err = double.PositiveInfinity;
-        int it = 0;
-        for (; ; it++)
+        public BandScalingIterate(Band band, double gamma, double[]? fInit, double[]? gInit)
         {
-            ColumnProducts(band, K, u, q);                 // q = K̃ᵀu; column sums v ⊙ q
-            if (it > 0 && ((it - 1) % o.CheckEvery == 0 || it == o.MaxIter))
-            {
-                double e = 0;
-                for (int j = 0; j < m; j++) { double d = v[j] * q[j] - band.B[j]; e += d * d; }
-                for (int i = 0; i < n; i++) { double d = rowMarg[i] - band.A[i]; e += d * d; }
-                err = Math.Sqrt(e);
-                if (err <= o.Tol) { converged = true; break; }
-                relax.Observe(err, it);
-            }
-            if (it == o.MaxIter) break;
-            double w = relax.Omega;
-            bool degenerate = false, absorb = false;
-            for (int j = 0; j < m; j++)
-            {
-                if (band.B[j] == 0) continue;
-                double cs = v[j] * q[j];
-                if (!(cs > 1e-300) || !double.IsFinite(cs)) { degenerate = true; break; }
-                v[j] *= Math.Exp(w * (logB[j] - Math.Log(cs)));
-                if (Math.Abs(Math.Log(v[j])) > AbsorbLog) absorb = true;
-            }
-            if (degenerate) { Restart(band, f, g, u, v, logA, logB, invG, gamma, K, rowMarg); continue; }
-            RowProducts(band, K, v, r);                    // r = K̃v; row sums u ⊙ r
-            for (int i = 0; i < n; i++)
-            {
-                if (band.A[i] == 0) { rowMarg[i] = 0; continue; }
-                double rs = u[i] * r[i];
-                if (!(rs > 1e-300) || !double.IsFinite(rs)) { degenerate = true; break; }
-                double step = logA[i] - Math.Log(rs);
-                u[i] *= Math.Exp(w * step);
-                rowMarg[i] = rs * Math.Exp(w * step);
-                if (Math.Abs(Math.Log(u[i])) > AbsorbLog) absorb = true;
-            }
-            if (degenerate) { Restart(band, f, g, u, v, logA, logB, invG, gamma, K, rowMarg); continue; }
-            if (absorb)
-            {
-                Absorb(f, u, gamma);
-                Absorb(g, v, gamma);
-                BuildKernel(band, f, g, invG, K);
-            }
+            int n = band.N, m = band.M;
+            _band = band; _gamma = gamma; _invG = 1 / gamma;
+            _f = fInit is null ? new double[n] : (double[])fInit.Clone();
+            _g = gInit is null ? new double[m] : (double[])gInit.Clone();
+            _logA = new double[n];
+            _logB = new double[m];
+            for (int i = 0; i < n; i++) { _logA[i] = Math.Log(band.A[i]); if (band.A[i] == 0) _f[i] = double.NegativeInfinity; }
+            for (int j = 0; j < m; j++) { _logB[j] = Math.Log(band.B[j]); if (band.B[j] == 0) _g[j] = double.NegativeInfinity; }
+            _K = GC.AllocateUninitializedArray<double>(band.Nnz);
+            _u = new double[n];
+            _v = new double[m];
+            _q = new double[m];
+            _r = new double[n];
+            _rowMarg = new double[n];
+            for (int i = 0; i < n; i++) _u[i] = band.A[i] == 0 ? 0 : 1;
+            for (int j = 0; j < m; j++) _v[j] = band.B[j] == 0 ? 0 : 1;
+            Restart();
         }
 
-        double loopSeconds = clock.Elapsed.TotalSeconds;
-        // Fold the scalings into the potentials; the plan is built from f, g by Plan, into K's storage.
-        Absorb(f, u, gamma);
-        Absorb(g, v, gamma);
-        return new BandSolution(f, g, null, double.NaN, double.NaN, it, err, converged, loopSeconds, K);
+        public double MarginalError()
+        {
+            Columns();
+            double e = 0;
+            for (int j = 0; j < _band.M; j++) { double d = _v[j] * _q[j] - _band.B[j]; e += d * d; }
+            for (int i = 0; i < _band.N; i++) { double d = _rowMarg[i] - _band.A[i]; e += d * d; }
+            return Math.Sqrt(e);
+        }
+
+        private void Columns()
+        {
+            if (!_colValid) ColumnProducts(_band, _K, _u, _q); // q = K̃ᵀu; column sums v ⊙ q
+            _colValid = true;
+        }
+
+        public bool UpdateG(double w)
+        {
+            Columns();
+            _colValid = false;
+            bool absorb = false;
+            for (int j = 0; j < _band.M; j++)
+            {
+                if (_band.B[j] == 0) continue;
+                double cs = _v[j] * _q[j];
+                if (!(cs > 1e-300) || !double.IsFinite(cs)) { Restart(); return false; }
+                _v[j] *= Math.Exp(w * (_logB[j] - Math.Log(cs)));
+                if (Math.Abs(Math.Log(_v[j])) > AbsorbLog) absorb = true;
+            }
+            _absorb = absorb;
+            return true;
+        }
+
+        private bool _absorb;
+
+        public bool UpdateF(double w)
+        {
+            RowProducts(_band, _K, _v, _r);                    // r = K̃v; row sums u ⊙ r
+            bool absorb = _absorb;
+            for (int i = 0; i < _band.N; i++)
+            {
+                if (_band.A[i] == 0) { _rowMarg[i] = 0; continue; }
+                double rs = _u[i] * _r[i];
+                if (!(rs > 1e-300) || !double.IsFinite(rs)) { Restart(); return false; }
+                double step = _logA[i] - Math.Log(rs);
+                _u[i] *= Math.Exp(w * step);
+                _rowMarg[i] = rs * Math.Exp(w * step);
+                if (Math.Abs(Math.Log(_u[i])) > AbsorbLog) absorb = true;
+            }
+            if (absorb)
+            {
+                Absorb(_f, _u, _gamma);
+                Absorb(_g, _v, _gamma);
+                BuildKernel(_band, _f, _g, _invG, _K);
+            }
+            return true;
+        }
+
+        /// <summary>Absorbed potentials (scalings folded in) and the spent kernel array.</summary>
+        public (double[] F, double[] G, double[] K) Potentials()
+        {
+            Absorb(_f, _u, _gamma);
+            Absorb(_g, _v, _gamma);
+            return (_f, _g, _K);
+        }
+
+        // Start, or a sum left double range: fold scalings in, take exact log-domain steps (every row and column then
+        // carries its mass), rebuild K̃.
+        private void Restart()
+        {
+            Absorb(_f, _u, _gamma);
+            Absorb(_g, _v, _gamma);
+            ExactColumnStep(_band, _f, _g, _logB, _invG, _gamma);
+            ExactRowStep(_band, _f, _g, _logA, _invG, _gamma);
+            BuildKernel(_band, _f, _g, _invG, _K);
+            for (int i = 0; i < _band.N; i++) _u[i] = _band.A[i] == 0 ? 0 : 1;
+            for (int j = 0; j < _band.M; j++) _v[j] = _band.B[j] == 0 ? 0 : 1;
+            Array.Copy(_band.A, _rowMarg, _band.N);
+            _colValid = false;
+        }
     }
 
     /// <summary>
@@ -129,18 +172,6 @@ internal static class BandedSinkhornCpu
             pot[i] += gamma * Math.Log(scale[i]);
             scale[i] = 1;
         }
-    }
-
-    private static void Restart(Band band, double[] f, double[] g, double[] u, double[] v, double[] logA, double[] logB,
-        double invG, double gamma, double[] K, double[] rowMarg)
-    {
-        // A sum left double range: fold scalings in, take exact log-domain steps, rebuild K̃.
-        Absorb(f, u, gamma);
-        Absorb(g, v, gamma);
-        ExactColumnStep(band, f, g, logB, invG, gamma);
-        ExactRowStep(band, f, g, logA, invG, gamma);
-        BuildKernel(band, f, g, invG, K);
-        Array.Copy(band.A, rowMarg, band.N);
     }
 
     private static void BuildKernel(Band band, double[] f, double[] g, double invG, double[] K)
