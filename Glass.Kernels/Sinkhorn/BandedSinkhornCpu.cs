@@ -36,9 +36,11 @@ internal static class BandedSinkhornCpu
     private sealed class BandScalingIterate : ISinkhornIterate
     {
         private readonly Band _band;
-        private readonly double[] _f, _g, _logA, _logB, _K, _u, _v, _q, _r, _rowMarg;
+        private readonly double[] _f, _g, _logA, _logB, _K, _u, _v, _q, _rowMarg;
         private readonly double _gamma, _invG;
         private bool _colValid;
+        private readonly double[][] _partial;
+        private readonly int[] _partLo, _partHi;
 
         public BandScalingIterate(Band band, double gamma, double[]? fInit, double[]? gInit)
         {
@@ -54,8 +56,12 @@ internal static class BandedSinkhornCpu
             _u = new double[n];
             _v = new double[m];
             _q = new double[m];
-            _r = new double[n];
             _rowMarg = new double[n];
+            int blocks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 4));
+            _partial = new double[blocks][];
+            for (int k = 0; k < blocks; k++) _partial[k] = [];
+            _partLo = new int[blocks];
+            _partHi = new int[blocks];
             for (int i = 0; i < n; i++) _u[i] = band.A[i] == 0 ? 0 : 1;
             for (int j = 0; j < m; j++) _v[j] = band.B[j] == 0 ? 0 : 1;
             Restart();
@@ -79,7 +85,6 @@ internal static class BandedSinkhornCpu
         public bool UpdateG(double w)
         {
             Columns();
-            _colValid = false;
             bool absorb = false;
             for (int j = 0; j < _band.M; j++)
             {
@@ -97,23 +102,46 @@ internal static class BandedSinkhornCpu
 
         public bool UpdateF(double w)
         {
-            RowProducts(_band, _K, _v, _r);                    // r = K̃v; row sums u ⊙ r
-            bool absorb = _absorb;
-            for (int i = 0; i < _band.N; i++)
+            // One pass over the band: row i's dot product K̃_i·v gives its sum, u_i steps, and u_i·K̃_i accumulates into
+            // its block's column partial (the block's columns are one contiguous range: the band is a staircase).
+            int blocks = _partial.Length, n = _band.N;
+            int bad = 0, absorb = _absorb ? 1 : 0;
+            Parallel.For(0, blocks, k =>
             {
-                if (_band.A[i] == 0) { _rowMarg[i] = 0; continue; }
-                double rs = _u[i] * _r[i];
-                if (!(rs > 1e-300) || !double.IsFinite(rs)) { Restart(); return false; }
-                double step = _logA[i] - Math.Log(rs);
-                _u[i] *= Math.Exp(w * step);
-                _rowMarg[i] = rs * Math.Exp(w * step);
-                if (Math.Abs(Math.Log(_u[i])) > AbsorbLog) absorb = true;
-            }
-            if (absorb)
+                int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
+                if (i0 >= i1) { _partLo[k] = _partHi[k] = 0; return; }
+                int c0 = _band.Lo[i0], c1 = _band.Hi[i1 - 1];
+                _partLo[k] = c0; _partHi[k] = c1;
+                if (_partial[k].Length < c1 - c0) _partial[k] = new double[c1 - c0];
+                var acc = _partial[k].AsSpan(0, c1 - c0);
+                acc.Clear();
+                for (int i = i0; i < i1; i++)
+                {
+                    if (_band.A[i] == 0) { _rowMarg[i] = 0; continue; }
+                    int lo = _band.Lo[i], len = _band.Hi[i] - lo;
+                    var row = _K.AsSpan(_band.RowPtr[i], len);
+                    double rs = _u[i] * StoredKernelIterate.Dot(row, _v.AsSpan(lo, len));
+                    if (!(rs > 1e-300) || !double.IsFinite(rs)) { Volatile.Write(ref bad, 1); return; }
+                    double step = _logA[i] - Math.Log(rs);
+                    double scale = Math.Exp(w * step);
+                    _u[i] *= scale;
+                    _rowMarg[i] = rs * scale;
+                    if (Math.Abs(Math.Log(_u[i])) > AbsorbLog) Volatile.Write(ref absorb, 1);
+                    StoredKernelIterate.Axpy(_u[i], row, acc.Slice(lo - c0, len));
+                }
+            });
+            if (bad != 0) { Restart(); return false; }
+            Array.Clear(_q);
+            for (int k = 0; k < blocks; k++)
+                if (_partHi[k] > _partLo[k])
+                    StoredKernelIterate.Axpy(1.0, _partial[k].AsSpan(0, _partHi[k] - _partLo[k]), _q.AsSpan(_partLo[k], _partHi[k] - _partLo[k]));
+            _colValid = true;
+            if (absorb != 0)
             {
                 Absorb(_f, _u, _gamma);
                 Absorb(_g, _v, _gamma);
                 BuildKernel(_band, _f, _g, _invG, _K);
+                _colValid = false;
             }
             return true;
         }
