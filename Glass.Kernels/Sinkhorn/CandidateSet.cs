@@ -158,46 +158,78 @@ internal sealed class CandidateSet
     {
         double last = double.PositiveInfinity;
         const int StageIterations = 100, StallIterations = 200;
-        var logA = Array.ConvertAll(a, Math.Log);
-        var logB = Array.ConvertAll(b, Math.Log);
-        var logCol = new double[_m];
-        var logRow = new double[_n];
         double normB = Math.Sqrt(b.Sum(v => v * v) + a.Sum(v => v * v));
         int it = 0;
         for (int s = stages; s >= 0 && it < maxIter; s--)
         {
             double gs = gamma * Math.Pow(2, s);
-            double stageTol = s == 0 ? tol : 1e-2 * normB;
-            // Intermediate stages only need to be roughly right; the last one stops early when the error stalls —
-            // the candidate set may not carry a plan with these marginals (the exact passes then finish the job).
-            int stageCap = s == 0 ? maxIter : Math.Min(maxIter, it + StageIterations);
-            var relax = new Overrelaxation(s == 0);
-            double bestErr = double.PositiveInfinity;
-            int bestAt = 0;
-            for (int local = 0; it < stageCap; local++, it++)
+            // Intermediate stages only need to be roughly right (1 %, ≤ 100 iterations); the last one stops early when
+            // the error stalls — the candidate set may not carry a plan with these marginals (the exact passes then
+            // finish the job). Over-relaxed in the last stage only.
+            var o = new SinkhornOptions
             {
-                // Column sums of the current plan, then the g step (over-relaxed by ω).
-                Lse(_colPtr, _row, _costT, f, g, gs, outCol, logCol);
-                double err = 0;
-                for (int j = 0; j < _m; j++) { double d = Math.Exp(logCol[j]) - b[j]; err += d * d; }
-                err = Math.Sqrt(err);
-                last = err;
-                if (local > 0)
-                {
-                    if (err <= stageTol) break;
-                    if (err < 0.5 * bestErr) { bestErr = err; bestAt = local; }
-                    else if (local - bestAt > StallIterations) break;
-                    relax.Observe(err, local);
-                }
-                double w = relax.Omega;
-                for (int j = 0; j < _m; j++)
-                    if (b[j] > 0 && double.IsFinite(logCol[j])) g[j] += w * gs * (logB[j] - logCol[j]);
-                Lse(_rowPtr, _col, _cost, g, f, gs, outRow, logRow);
-                for (int i = 0; i < _n; i++)
-                    if (a[i] > 0 && double.IsFinite(logRow[i])) f[i] += w * gs * (logA[i] - logRow[i]);
-            }
+                Gamma = gs, Tol = s == 0 ? tol : 1e-2 * normB, CheckEvery = 1, Overrelax = s == 0,
+                MaxIter = (s == 0 ? maxIter : Math.Min(maxIter, it + StageIterations)) - it,
+            };
+            var r = SinkhornSolver.Run(new SparseIterate(this, a, b, gs, f, g, outRow, outCol), o, s == 0 ? StallIterations : 0);
+            it += r.Iterations;
+            last = r.MarginalError;
         }
         return (it, last);
+    }
+
+    /// <summary>
+    /// The candidate-list geometry's iterate: log-sum-exp over each row's (column's) candidates plus its frozen outside
+    /// term; the marginal error is the column error (rows are balanced by the f step).
+    /// </summary>
+    private sealed class SparseIterate : ISinkhornIterate
+    {
+        private readonly CandidateSet _set;
+        private readonly double[] _a, _b, _f, _g, _logA, _logB, _logCol, _logRow;
+        private readonly double[]? _outRow, _outCol;
+        private readonly double _gamma;
+        private bool _colValid;
+
+        public SparseIterate(CandidateSet set, double[] a, double[] b, double gamma, double[] f, double[] g, double[]? outRow, double[]? outCol)
+        {
+            _set = set; _a = a; _b = b; _gamma = gamma; _f = f; _g = g; _outRow = outRow; _outCol = outCol;
+            _logA = Array.ConvertAll(a, Math.Log);
+            _logB = Array.ConvertAll(b, Math.Log);
+            _logCol = new double[set._m];
+            _logRow = new double[set._n];
+        }
+
+        private void Columns()
+        {
+            if (!_colValid) Lse(_set._colPtr, _set._row, _set._costT, _f, _g, _gamma, _outCol, _logCol);
+            _colValid = true;
+        }
+
+        public double MarginalError()
+        {
+            Columns();
+            double err = 0;
+            for (int j = 0; j < _b.Length; j++) { double d = Math.Exp(_logCol[j]) - _b[j]; err += d * d; }
+            return Math.Sqrt(err);
+        }
+
+        public bool UpdateG(double w)
+        {
+            Columns();
+            for (int j = 0; j < _b.Length; j++)
+                if (_b[j] > 0 && double.IsFinite(_logCol[j])) _g[j] += w * _gamma * (_logB[j] - _logCol[j]);
+            _colValid = false;
+            return true;
+        }
+
+        public bool UpdateF(double w)
+        {
+            Lse(_set._rowPtr, _set._col, _set._cost, _g, _f, _gamma, _outRow, _logRow);
+            for (int i = 0; i < _a.Length; i++)
+                if (_a[i] > 0 && double.IsFinite(_logRow[i])) _f[i] += w * _gamma * (_logA[i] - _logRow[i]);
+            _colValid = false;
+            return true;
+        }
     }
 
     /// <summary>Log row sums (over candidates only) of the plan at γ into <paramref name="logRow"/>, log column sums into <paramref name="logCol"/>.</summary>

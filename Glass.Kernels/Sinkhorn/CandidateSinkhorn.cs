@@ -116,11 +116,12 @@ public static class CandidateSinkhorn
             if (!(err < 0.5 * prevErr))
             {
                 // Contracting by less than 2× per pass (much of the mass lies outside the candidates, so the frozen
-                // terms go stale): finish with plain dense sweeps from the best potentials seen.
+                // terms go stale): finish with the dense solver loop from the best potentials seen.
                 f = bestF!; g = bestG!;
                 var t2 = sw.Elapsed.TotalSeconds;
-                var (more, e2, ok) = FusedSweeps(geometry, aa, bb, f, g, options.Gamma, options.Tol, Math.Max(1, options.MaxIter - passes));
-                passes += more; err = e2; converged = ok;
+                var rest = SinkhornSolver.Run(new DenseSinkhornCpu.DenseLogIterate(geometry, aa, bb, options.Gamma, f, g),
+                    options with { MaxIter = Math.Max(1, options.MaxIter - passes) });
+                passes += rest.Iterations; err = rest.MarginalError; converged = rest.Converged;
                 tDense += sw.Elapsed.TotalSeconds - t2;
                 break;
             }
@@ -137,84 +138,6 @@ public static class CandidateSinkhorn
         tDense += sw.Elapsed.TotalSeconds - t1;
         var r = new DenseSinkhornResult(f, g, plan, passes, err, converged, cost, entropy);
         return new CandidateSinkhornResult(r, set.Entries, sparseIt, sw.Elapsed.TotalSeconds - tDense, tDense);
-    }
-
-    /// <summary>
-    /// Sinkhorn iterations (adaptively over-relaxed, as <see cref="DenseSinkhorn"/>), each streaming C once: row i's terms
-    /// p_ij = exp((f_i + g_j − C_ij)/γ) give its sum, f_i steps at once, and the same terms rescaled by the step's factor
-    /// accumulate the column sums of the updated plan — one cost evaluation and one exp per entry per iteration (the
-    /// two-pass solver needs two of each). Stops when sqrt(‖P1 − a‖² + ‖Pᵀ1 − b‖²) of the plan after the f step is ≤ tol,
-    /// before the g step, so the returned (f, g) meet the rule.
-    /// </summary>
-    private static (int Passes, double Error, bool Converged) FusedSweeps(DenseGeometry geom, double[] a, double[] b, double[] f, double[] g,
-        double gamma, double tol, int maxPasses)
-    {
-        int n = geom.N, m = geom.M;
-        double invG = 1 / gamma;
-        int blocks = Math.Max(1, Math.Min(Environment.ProcessorCount * 2, n));
-        var partial = new double[blocks][];
-        for (int k = 0; k < blocks; k++) partial[k] = new double[m];
-        var logA = Array.ConvertAll(a, Math.Log);
-        var logB = Array.ConvertAll(b, Math.Log);
-        double err = double.PositiveInfinity;
-        var relax = new Overrelaxation(true);
-        var rowErr = new double[n];
-        for (int pass = 1; pass <= maxPasses; pass++)
-        {
-            double w = relax.Omega;
-            Parallel.For(0, blocks, k =>
-            {
-                var acc = partial[k];
-                Array.Clear(acc);
-                using var rowReader = new RowReader(geom);
-                var p = new double[m];
-                int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
-                for (int i = i0; i < i1; i++)
-                {
-                    if (a[i] == 0) { f[i] = double.NegativeInfinity; continue; }
-                    var row = rowReader.Row(i);
-                    double s = DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
-                    if (SafeRange.Contains(s))
-                    {
-                        // Over-relaxed step f_i += ω·γ·log(a_i/s): the row's terms scale by (a_i/s)^ω, its sum to a_i^ω·s^(1−ω).
-                        double step = logA[i] - Math.Log(s);
-                        f[i] += w * gamma * step;
-                        double scale = Math.Exp(w * step);
-                        rowErr[i] = s * scale - a[i];
-                        DenseSinkhornCpu.AddScaled(p, scale, acc);
-                    }
-                    else
-                    {
-                        // Out of the safe range: balance exactly in the log domain, then recompute the terms.
-                        f[i] += gamma * (logA[i] - DenseSinkhornCpu.ExactLogSum(row, g, f[i], invG));
-                        double s2 = DenseSinkhornCpu.ExpRowSum(row, g, f[i], invG, p);
-                        rowErr[i] = s2 - a[i];
-                        DenseSinkhornCpu.AddScaled(p, 1.0, acc);
-                    }
-                }
-            });
-            double e = 0;
-            var logCol = new double[m];
-            var bad = new List<int>();
-            for (int j = 0; j < m; j++)
-            {
-                double s = 0;
-                for (int k = 0; k < blocks; k++) s += partial[k][j];
-                e += (s - b[j]) * (s - b[j]);
-                if (SafeRange.Contains(s)) logCol[j] = Math.Log(s);
-                else if (b[j] > 0) bad.Add(j);
-            }
-            if (bad.Count > 0)
-                Parallel.ForEach(bad, j => logCol[j] = DenseSinkhornCpu.ExactLogSumColumn(geom, f, g[j], j, invG));
-            for (int i = 0; i < n; i++) e += rowErr[i] * rowErr[i];
-            err = Math.Sqrt(e);
-            if (err <= tol) return (pass, err, true);
-            if (pass == maxPasses) break;
-            relax.Observe(err, pass);
-            w = relax.Omega;
-            for (int j = 0; j < m; j++) if (b[j] > 0) g[j] += w * gamma * (logB[j] - logCol[j]);
-        }
-        return (maxPasses, err, false);
     }
 
     private static double Norm(double[] a, double[] b) => Math.Sqrt(a.Sum(v => v * v) + b.Sum(v => v * v));

@@ -39,7 +39,7 @@ internal static class DenseSinkhornCpu
     /// columns); the row marginal after an f-update is known in closed form (a^ω·r^(1−ω)), the column sums are
     /// computed at a check and reused by the next g-update.
     /// </summary>
-    private sealed class DenseLogIterate : ISinkhornIterate
+    internal sealed class DenseLogIterate : ISinkhornIterate
     {
         private readonly DenseGeometry _geom;
         private readonly double[] _a, _b, _f, _g, _logA, _logB, _logCol, _logRow, _rowMarg;

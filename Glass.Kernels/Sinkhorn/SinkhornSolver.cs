@@ -35,19 +35,28 @@ internal readonly record struct SinkhornLoopResult(int Iterations, double Margin
 internal static class SinkhornSolver
 {
     /// <summary>Iterates until the marginal error meets <see cref="SinkhornOptions.Tol"/> or MaxIter iterations ran.</summary>
-    public static SinkhornLoopResult Run(ISinkhornIterate state, SinkhornOptions o)
+    /// <param name="state">The geometry's iterate, holding the (warm-started) potentials.</param>
+    /// <param name="o">Tolerance, cadence, cap, over-relaxation.</param>
+    /// <param name="stallIterations">When &gt; 0, also stop (not converged) once the error has not halved for this many
+    /// iterations — for inner solves whose problem may not admit the marginals (the candidate set's sparse phase).</param>
+    public static SinkhornLoopResult Run(ISinkhornIterate state, SinkhornOptions o, int stallIterations = 0)
     {
         var relax = new Overrelaxation(o.Overrelax);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         bool converged = false;
-        double err = double.PositiveInfinity;
-        int it = 0;
+        double err = double.PositiveInfinity, best = double.PositiveInfinity;
+        int it = 0, bestAt = 0;
         for (; ; it++)
         {
             if (it > 0 && ((it - 1) % o.CheckEvery == 0 || it == o.MaxIter))
             {
                 err = state.MarginalError();
                 if (err <= o.Tol) { converged = true; break; }
+                if (stallIterations > 0)
+                {
+                    if (err < 0.5 * best) { best = err; bestAt = it; }
+                    else if (it - bestAt > stallIterations) break;
+                }
                 relax.Observe(err, it);
             }
             if (it == o.MaxIter) break;
