@@ -82,14 +82,7 @@ public static class CandidateSinkhorn
             f = DenseSinkhorn.WarmStart(null, aa, nameof(a));
             g = DenseSinkhorn.WarmStart(null, bb, nameof(b));
         }
-        if (device.IsAccelerated)
-        {
-            // Non-finite potentials (zero-mass rows/columns, or a drifted sparse phase) restart at 0; the dense
-            // solver sets −∞ again where the marginal is 0.
-            var rd = DenseSinkhorn.Solve(device, geometry, aa, bb, options,
-                Array.ConvertAll(f, v => double.IsFinite(v) ? v : 0), Array.ConvertAll(g, v => double.IsFinite(v) ? v : 0));
-            return new CandidateSinkhornResult(rd, set.Entries, sparseIt, tSparse, sw.Elapsed.TotalSeconds - tSparse);
-        }
+        if (device.IsAccelerated) return OnAccelerator(device, geometry, aa, bb, options, f, g, set.Entries, sparseIt, tSparse, sw);
 
         double invG = 1 / options.Gamma;
         var logRow = new double[n];
@@ -138,6 +131,16 @@ public static class CandidateSinkhorn
         tDense += sw.Elapsed.TotalSeconds - t1;
         var r = new DenseSinkhornResult(f, g, plan, passes, err, converged, cost, entropy);
         return new CandidateSinkhornResult(r, set.Entries, sparseIt, sw.Elapsed.TotalSeconds - tDense, tDense);
+    }
+
+    // Accelerator: dense sweeps warm-started from the sparse phase. Non-finite potentials (zero-mass rows/columns, or a
+    // drifted sparse phase) restart at 0; the dense solver sets −∞ again where the marginal is 0.
+    private static CandidateSinkhornResult OnAccelerator(ComputeDevice device, DenseGeometry geometry, double[] aa, double[] bb,
+        SinkhornOptions options, double[] f, double[] g, long entries, int sparseIt, double tSparse, Stopwatch sw)
+    {
+        var rd = DenseSinkhorn.Solve(device, geometry, aa, bb, options,
+            Array.ConvertAll(f, v => double.IsFinite(v) ? v : 0), Array.ConvertAll(g, v => double.IsFinite(v) ? v : 0));
+        return new CandidateSinkhornResult(rd, entries, sparseIt, tSparse, sw.Elapsed.TotalSeconds - tSparse);
     }
 
     private static double Norm(double[] a, double[] b) => Math.Sqrt(a.Sum(v => v * v) + b.Sum(v => v * v));
