@@ -9,9 +9,11 @@ namespace Glass.Kernels.Sinkhorn;
 /// (Schmitzer 2019): the band stores K̃_ij = exp((f_i + g_j − C_ij)/γ) for absorbed potentials
 /// f, g; iterations update scalings u, v by sparse products over the band only (no exp per entry),
 /// and u, v are absorbed into f, g (K̃ rebuilt) whenever they leave [e^−30, e^30] or a sum
-/// degenerates. Row pass: SIMD dot products over each row's contiguous segment; column pass: blocks
-/// of columns in parallel, each accumulating its rows' contiguous segments (the band is a staircase,
-/// so no transpose is stored). Work per iteration O(nnz); memory O(nnz).
+/// degenerates. One pass over the band per iteration: each row's SIMD dot product gives its sum, its
+/// scaling steps, and the row (still in cache) accumulates into its block's column partials — a block of
+/// rows covers one contiguous range of columns (the band is a staircase, so no transpose is stored).
+/// Column products alone (after a rebuild) run by blocks of columns. Work per iteration O(nnz); memory O(nnz).
+/// The loop is <see cref="SinkhornSolver"/>'s.
 /// </summary>
 internal static class BandedSinkhornCpu
 {

@@ -32,10 +32,12 @@ internal sealed class StoredKernelIterate : ISinkhornIterate
     /// <summary>Binds the geometry and marginals; <paramref name="f"/>, <paramref name="g"/> are the initial potentials (−∞ where the mass is 0), kept and updated.</summary>
     public StoredKernelIterate(DenseGeometry geom, double[] a, double[] b, double gamma, double[] f, double[] g)
     {
+        if ((long)geom.N * geom.M > Array.MaxLength)
+            throw new ArgumentException($"Kernel = Stored needs n·m = {(long)geom.N * geom.M} doubles in one array (at most {Array.MaxLength}); use DenseKernel.Online or Auto.", "Kernel");
         _geom = geom; _n = geom.N; _m = geom.M; _a = a; _b = b; _f = f; _g = g; _gamma = gamma; _invG = 1 / gamma;
         _logA = Array.ConvertAll(a, Math.Log);
         _logB = Array.ConvertAll(b, Math.Log);
-        _K = GC.AllocateUninitializedArray<double>(checked(_n * _m));
+        _K = GC.AllocateUninitializedArray<double>(_n * _m);
         _u = new double[_n];
         _v = new double[_m];
         _q = new double[_m];
