@@ -9,9 +9,11 @@ namespace Glass.Kernels.Sinkhorn;
 /// (Schmitzer 2019): the band stores K̃_ij = exp((f_i + g_j − C_ij)/γ) for absorbed potentials
 /// f, g; iterations update scalings u, v by sparse products over the band only (no exp per entry),
 /// and u, v are absorbed into f, g (K̃ rebuilt) whenever they leave [e^−30, e^30] or a sum
-/// degenerates. Row pass: SIMD dot products over each row's contiguous segment; column pass: blocks
-/// of columns in parallel, each accumulating its rows' contiguous segments (the band is a staircase,
-/// so no transpose is stored). Work per iteration O(nnz); memory O(nnz).
+/// degenerates. One pass over the band per iteration: each row's SIMD dot product gives its sum, its
+/// scaling steps, and the row (still in cache) accumulates into its block's column partials — a block of
+/// rows covers one contiguous range of columns (the band is a staircase, so no transpose is stored).
+/// Column products alone (after a rebuild) run by blocks of columns. Work per iteration O(nnz); memory O(nnz).
+/// The loop is <see cref="SinkhornSolver"/>'s.
 /// </summary>
 internal static class BandedSinkhornCpu
 {
@@ -20,83 +22,154 @@ internal static class BandedSinkhornCpu
 
     public static BandSolution Solve(Band band, SinkhornOptions o, double[]? fInit, double[]? gInit)
     {
-        int n = band.N, m = band.M;
-        double gamma = o.Gamma, invG = 1 / gamma;
-        var f = fInit is null ? new double[n] : (double[])fInit.Clone();
-        var g = gInit is null ? new double[m] : (double[])gInit.Clone();
-        var logA = new double[n];
-        var logB = new double[m];
-        for (int i = 0; i < n; i++) { logA[i] = Math.Log(band.A[i]); if (band.A[i] == 0) f[i] = double.NegativeInfinity; }
-        for (int j = 0; j < m; j++) { logB[j] = Math.Log(band.B[j]); if (band.B[j] == 0) g[j] = double.NegativeInfinity; }
+        var state = new BandScalingIterate(band, o.Gamma, fInit, gInit);
+        var r = SinkhornSolver.Run(state, o);
+        // Fold the scalings into the potentials; the plan is built from f, g by Plan, into K's storage.
+        var (f, g, K) = state.Potentials();
+        return new BandSolution(f, g, null, double.NaN, double.NaN, r.Iterations, r.MarginalError, r.Converged, r.Seconds, K);
+    }
 
-        // Exact log-domain half-steps to start: every row and column then carries its mass.
-        ExactColumnStep(band, f, g, logB, invG, gamma);
-        ExactRowStep(band, f, g, logA, invG, gamma);
+    /// <summary>
+    /// Stabilised scaling on the band (Schmitzer 2019): K̃ on the band for absorbed potentials f̃, g̃; the half-updates
+    /// are sparse products with scalings u, v; the column products q = K̃ᵀu are computed at a check and reused by the
+    /// next g-update. A scaling leaving [e^−30, e^30] is absorbed (K̃ rebuilt); a degenerate sum restarts from exact
+    /// log-domain steps.
+    /// </summary>
+    private sealed class BandScalingIterate : ISinkhornIterate
+    {
+        private readonly Band _band;
+        private readonly double[] _f, _g, _logA, _logB, _K, _u, _v, _q, _rowMarg;
+        private readonly double _gamma, _invG;
+        private bool _colValid;
+        private readonly double[][] _partial;
+        private readonly int[] _partLo, _partHi;
 
-        var K = GC.AllocateUninitializedArray<double>(band.Nnz);
-        BuildKernel(band, f, g, invG, K);
-        var u = new double[n];
-        var v = new double[m];
-        for (int i = 0; i < n; i++) u[i] = band.A[i] == 0 ? 0 : 1;
-        for (int j = 0; j < m; j++) v[j] = band.B[j] == 0 ? 0 : 1;
-        var q = new double[m];
-        var r = new double[n];
-        var rowMarg = new double[n];
-        Array.Copy(band.A, rowMarg, n);
-        var relax = new Overrelaxation(o.Overrelax);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        bool converged = false;
-        double err = double.PositiveInfinity;
-        int it = 0;
-        for (; ; it++)
+        public BandScalingIterate(Band band, double gamma, double[]? fInit, double[]? gInit)
         {
-            ColumnProducts(band, K, u, q);                 // q = K̃ᵀu; column sums v ⊙ q
-            if (it > 0 && ((it - 1) % o.CheckEvery == 0 || it == o.MaxIter))
-            {
-                double e = 0;
-                for (int j = 0; j < m; j++) { double d = v[j] * q[j] - band.B[j]; e += d * d; }
-                for (int i = 0; i < n; i++) { double d = rowMarg[i] - band.A[i]; e += d * d; }
-                err = Math.Sqrt(e);
-                if (err <= o.Tol) { converged = true; break; }
-                relax.Observe(err, it);
-            }
-            if (it == o.MaxIter) break;
-            double w = relax.Omega;
-            bool degenerate = false, absorb = false;
-            for (int j = 0; j < m; j++)
-            {
-                if (band.B[j] == 0) continue;
-                double cs = v[j] * q[j];
-                if (!(cs > 1e-300) || !double.IsFinite(cs)) { degenerate = true; break; }
-                v[j] *= Math.Exp(w * (logB[j] - Math.Log(cs)));
-                if (Math.Abs(Math.Log(v[j])) > AbsorbLog) absorb = true;
-            }
-            if (degenerate) { Restart(band, f, g, u, v, logA, logB, invG, gamma, K, rowMarg); continue; }
-            RowProducts(band, K, v, r);                    // r = K̃v; row sums u ⊙ r
-            for (int i = 0; i < n; i++)
-            {
-                if (band.A[i] == 0) { rowMarg[i] = 0; continue; }
-                double rs = u[i] * r[i];
-                if (!(rs > 1e-300) || !double.IsFinite(rs)) { degenerate = true; break; }
-                double step = logA[i] - Math.Log(rs);
-                u[i] *= Math.Exp(w * step);
-                rowMarg[i] = rs * Math.Exp(w * step);
-                if (Math.Abs(Math.Log(u[i])) > AbsorbLog) absorb = true;
-            }
-            if (degenerate) { Restart(band, f, g, u, v, logA, logB, invG, gamma, K, rowMarg); continue; }
-            if (absorb)
-            {
-                Absorb(f, u, gamma);
-                Absorb(g, v, gamma);
-                BuildKernel(band, f, g, invG, K);
-            }
+            int n = band.N, m = band.M;
+            _band = band; _gamma = gamma; _invG = 1 / gamma;
+            _f = fInit is null ? new double[n] : (double[])fInit.Clone();
+            _g = gInit is null ? new double[m] : (double[])gInit.Clone();
+            _logA = new double[n];
+            _logB = new double[m];
+            for (int i = 0; i < n; i++) { _logA[i] = Math.Log(band.A[i]); if (band.A[i] == 0) _f[i] = double.NegativeInfinity; }
+            for (int j = 0; j < m; j++) { _logB[j] = Math.Log(band.B[j]); if (band.B[j] == 0) _g[j] = double.NegativeInfinity; }
+            _K = GC.AllocateUninitializedArray<double>(band.Nnz);
+            _u = new double[n];
+            _v = new double[m];
+            _q = new double[m];
+            _rowMarg = new double[n];
+            int blocks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 4));
+            _partial = new double[blocks][];
+            for (int k = 0; k < blocks; k++) _partial[k] = [];
+            _partLo = new int[blocks];
+            _partHi = new int[blocks];
+            for (int i = 0; i < n; i++) _u[i] = band.A[i] == 0 ? 0 : 1;
+            for (int j = 0; j < m; j++) _v[j] = band.B[j] == 0 ? 0 : 1;
+            Restart();
         }
 
-        double loopSeconds = clock.Elapsed.TotalSeconds;
-        // Fold the scalings into the potentials; the plan is built from f, g by Plan, into K's storage.
-        Absorb(f, u, gamma);
-        Absorb(g, v, gamma);
-        return new BandSolution(f, g, null, double.NaN, double.NaN, it, err, converged, loopSeconds, K);
+        public double MarginalError()
+        {
+            Columns();
+            double e = 0;
+            for (int j = 0; j < _band.M; j++) { double d = _v[j] * _q[j] - _band.B[j]; e += d * d; }
+            for (int i = 0; i < _band.N; i++) { double d = _rowMarg[i] - _band.A[i]; e += d * d; }
+            return Math.Sqrt(e);
+        }
+
+        private void Columns()
+        {
+            if (!_colValid) ColumnProducts(_band, _K, _u, _q); // q = K̃ᵀu; column sums v ⊙ q
+            _colValid = true;
+        }
+
+        public bool UpdateG(double w)
+        {
+            Columns();
+            bool absorb = false;
+            for (int j = 0; j < _band.M; j++)
+            {
+                if (_band.B[j] == 0) continue;
+                double cs = _v[j] * _q[j];
+                if (!(cs > 1e-300) || !double.IsFinite(cs)) { Restart(); return false; }
+                _v[j] *= Math.Exp(w * (_logB[j] - Math.Log(cs)));
+                if (Math.Abs(Math.Log(_v[j])) > AbsorbLog) absorb = true;
+            }
+            _absorb = absorb;
+            return true;
+        }
+
+        private bool _absorb;
+
+        public bool UpdateF(double w)
+        {
+            // One pass over the band: row i's dot product K̃_i·v gives its sum, u_i steps, and u_i·K̃_i accumulates into
+            // its block's column partial (the block's columns are one contiguous range: the band is a staircase).
+            int blocks = _partial.Length, n = _band.N;
+            int bad = 0, absorb = _absorb ? 1 : 0;
+            Parallel.For(0, blocks, k =>
+            {
+                int i0 = (int)((long)n * k / blocks), i1 = (int)((long)n * (k + 1) / blocks);
+                if (i0 >= i1) { _partLo[k] = _partHi[k] = 0; return; }
+                int c0 = _band.Lo[i0], c1 = _band.Hi[i1 - 1];
+                _partLo[k] = c0; _partHi[k] = c1;
+                if (_partial[k].Length < c1 - c0) _partial[k] = new double[c1 - c0];
+                var acc = _partial[k].AsSpan(0, c1 - c0);
+                acc.Clear();
+                for (int i = i0; i < i1; i++)
+                {
+                    if (_band.A[i] == 0) { _rowMarg[i] = 0; continue; }
+                    int lo = _band.Lo[i], len = _band.Hi[i] - lo;
+                    var row = _K.AsSpan(_band.RowPtr[i], len);
+                    double rs = _u[i] * StoredKernelIterate.Dot(row, _v.AsSpan(lo, len));
+                    if (!(rs > 1e-300) || !double.IsFinite(rs)) { Volatile.Write(ref bad, 1); return; }
+                    double step = _logA[i] - Math.Log(rs);
+                    double scale = Math.Exp(w * step);
+                    _u[i] *= scale;
+                    _rowMarg[i] = rs * scale;
+                    if (Math.Abs(Math.Log(_u[i])) > AbsorbLog) Volatile.Write(ref absorb, 1);
+                    StoredKernelIterate.Axpy(_u[i], row, acc.Slice(lo - c0, len));
+                }
+            });
+            if (bad != 0) { Restart(); return false; }
+            Array.Clear(_q);
+            for (int k = 0; k < blocks; k++)
+                if (_partHi[k] > _partLo[k])
+                    StoredKernelIterate.Axpy(1.0, _partial[k].AsSpan(0, _partHi[k] - _partLo[k]), _q.AsSpan(_partLo[k], _partHi[k] - _partLo[k]));
+            _colValid = true;
+            if (absorb != 0)
+            {
+                Absorb(_f, _u, _gamma);
+                Absorb(_g, _v, _gamma);
+                BuildKernel(_band, _f, _g, _invG, _K);
+                _colValid = false;
+            }
+            return true;
+        }
+
+        /// <summary>Absorbed potentials (scalings folded in) and the spent kernel array.</summary>
+        public (double[] F, double[] G, double[] K) Potentials()
+        {
+            Absorb(_f, _u, _gamma);
+            Absorb(_g, _v, _gamma);
+            return (_f, _g, _K);
+        }
+
+        // Start, or a sum left double range: fold scalings in, take exact log-domain steps (every row and column then
+        // carries its mass), rebuild K̃.
+        private void Restart()
+        {
+            Absorb(_f, _u, _gamma);
+            Absorb(_g, _v, _gamma);
+            ExactColumnStep(_band, _f, _g, _logB, _invG, _gamma);
+            ExactRowStep(_band, _f, _g, _logA, _invG, _gamma);
+            BuildKernel(_band, _f, _g, _invG, _K);
+            for (int i = 0; i < _band.N; i++) _u[i] = _band.A[i] == 0 ? 0 : 1;
+            for (int j = 0; j < _band.M; j++) _v[j] = _band.B[j] == 0 ? 0 : 1;
+            Array.Copy(_band.A, _rowMarg, _band.N);
+            _colValid = false;
+        }
     }
 
     /// <summary>
@@ -129,18 +202,6 @@ internal static class BandedSinkhornCpu
             pot[i] += gamma * Math.Log(scale[i]);
             scale[i] = 1;
         }
-    }
-
-    private static void Restart(Band band, double[] f, double[] g, double[] u, double[] v, double[] logA, double[] logB,
-        double invG, double gamma, double[] K, double[] rowMarg)
-    {
-        // A sum left double range: fold scalings in, take exact log-domain steps, rebuild K̃.
-        Absorb(f, u, gamma);
-        Absorb(g, v, gamma);
-        ExactColumnStep(band, f, g, logB, invG, gamma);
-        ExactRowStep(band, f, g, logA, invG, gamma);
-        BuildKernel(band, f, g, invG, K);
-        Array.Copy(band.A, rowMarg, band.N);
     }
 
     private static void BuildKernel(Band band, double[] f, double[] g, double invG, double[] K)

@@ -95,31 +95,14 @@ internal sealed class BandedSinkhornKernels
         using var g = _acc.Allocate1D(g0);
         using var logA = _acc.Allocate1D(Array.ConvertAll(band.A, Math.Log));
         using var logB = _acc.Allocate1D(Array.ConvertAll(band.B, Math.Log));
-        using var errRow = _acc.Allocate1D<double>(n);
-        using var errCol = _acc.Allocate1D<double>(m);
-        errRow.MemSetToZero();
-        var relax = new Overrelaxation(o.Overrelax);
+        using var state = new DeviceIterate(this, band, s.View, t.View, lo.View, hi.View, rlo.View, rhi.View, f.View, g.View, logA.View, logB.View, p);
+        var loop = SinkhornSolver.Run(state, o);
+        int it = loop.Iterations;
+        double err = loop.MarginalError;
+        bool converged = loop.Converged;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        bool converged = false;
-        double err = double.PositiveInfinity;
-        int it = 0;
-        for (; ; it++)
-        {
-            if (it > 0 && ((it - 1) % o.CheckEvery == 0 || it == o.MaxIter))
-            {
-                _update(m, t.View, s.View, rlo.View, rhi.View, g.View, f.View, logB.View, p with { Omega = 0, ErrBefore = 1 }, errCol.View);
-                _acc.Synchronize();
-                err = Math.Sqrt(Sum(errCol.GetAsArray1D()) + Sum(errRow.GetAsArray1D()));
-                if (err <= o.Tol) { converged = true; break; }
-                relax.Observe(err, it);
-            }
-            if (it == o.MaxIter) break;
-            var pw = p with { Omega = relax.Omega };
-            _update(m, t.View, s.View, rlo.View, rhi.View, g.View, f.View, logB.View, pw, errCol.View);
-            _update(n, s.View, t.View, lo.View, hi.View, f.View, g.View, logA.View, pw, errRow.View);
-        }
         _acc.Synchronize();
-        double loopSeconds = clock.Elapsed.TotalSeconds;
+        double loopSeconds = loop.Seconds + clock.Elapsed.TotalSeconds;
         using var rowPtr = _acc.Allocate1D(band.RowPtr);
         using var values = _acc.Allocate1D<double>(Math.Max(1, band.Nnz));
         using var rowCost = _acc.Allocate1D<double>(n);
@@ -130,6 +113,48 @@ internal sealed class BandedSinkhornKernels
         if (P.Length != band.Nnz) Array.Resize(ref P, band.Nnz);
         return new BandSolution(f.GetAsArray1D(), g.GetAsArray1D(), P, Sum(rowCost.GetAsArray1D()), Sum(rowEnt.GetAsArray1D()),
             it, err, converged, loopSeconds);
+    }
+
+    /// <summary>Launch bodies of the banded half-updates (one thread per sorted row or column); a check is a zero-step column pass.</summary>
+    private sealed class DeviceIterate : ISinkhornIterate, IDisposable
+    {
+        private readonly BandedSinkhornKernels _k;
+        private readonly int _n, _m;
+        private readonly ArrayView<double> _s, _t, _f, _g, _logA, _logB;
+        private readonly ArrayView<int> _lo, _hi, _rlo, _rhi;
+        private readonly BandParams _p;
+        private readonly MemoryBuffer1D<double, Stride1D.Dense> _errRow, _errCol;
+
+        public DeviceIterate(BandedSinkhornKernels k, Band band, ArrayView<double> s, ArrayView<double> t, ArrayView<int> lo, ArrayView<int> hi,
+            ArrayView<int> rlo, ArrayView<int> rhi, ArrayView<double> f, ArrayView<double> g, ArrayView<double> logA, ArrayView<double> logB, BandParams p)
+        {
+            _k = k; _n = band.N; _m = band.M; _s = s; _t = t; _lo = lo; _hi = hi; _rlo = rlo; _rhi = rhi;
+            _f = f; _g = g; _logA = logA; _logB = logB; _p = p;
+            _errRow = k._acc.Allocate1D<double>(_n);
+            _errCol = k._acc.Allocate1D<double>(_m);
+            _errRow.MemSetToZero();
+        }
+
+        public double MarginalError()
+        {
+            _k._update(_m, _t, _s, _rlo, _rhi, _g, _f, _logB, _p with { Omega = 0, ErrBefore = 1 }, _errCol.View);
+            _k._acc.Synchronize();
+            return Math.Sqrt(Sum(_errCol.GetAsArray1D()) + Sum(_errRow.GetAsArray1D()));
+        }
+
+        public bool UpdateG(double omega)
+        {
+            _k._update(_m, _t, _s, _rlo, _rhi, _g, _f, _logB, _p with { Omega = omega }, _errCol.View);
+            return true;
+        }
+
+        public bool UpdateF(double omega)
+        {
+            _k._update(_n, _s, _t, _lo, _hi, _f, _g, _logA, _p with { Omega = omega }, _errRow.View);
+            return true;
+        }
+
+        public void Dispose() { _errRow.Dispose(); _errCol.Dispose(); }
     }
 
     private static double Sum(double[] x)

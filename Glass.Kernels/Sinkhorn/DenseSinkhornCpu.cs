@@ -11,55 +11,90 @@ namespace Glass.Kernels.Sinkhorn;
 /// </summary>
 internal static class DenseSinkhornCpu
 {
-    private const double SafeLo = 1e-280, SafeHi = 1e280;
-
     /// <summary>Solves from the initial potentials <paramref name="f"/>, <paramref name="g"/> (−∞ where the marginal is 0), updated in place and returned.</summary>
     public static DenseSinkhornResult Solve(DenseGeometry geom, double[] a, double[] b, SinkhornOptions o, double[] f, double[] g)
     {
-        int n = geom.N, m = geom.M;
-        double gamma = o.Gamma, invG = 1.0 / gamma;
-        var logA = new double[n];
-        var logB = new double[m];
-        for (int i = 0; i < n; i++) logA[i] = Math.Log(a[i]);
-        for (int j = 0; j < m; j++) logB[j] = Math.Log(b[j]);
-
-        var logCol = new double[m];
-        var logRow = new double[n];
-        var rowMarg = new double[n];
-        var relax = new Overrelaxation(o.Overrelax);
-        int blocks = Math.Max(1, Math.Min(Environment.ProcessorCount * 2, n));
-        var partial = new double[blocks][];
-        for (int k = 0; k < blocks; k++) partial[k] = new double[m];
-
-        bool converged = false;
-        double err = double.PositiveInfinity;
-        int it = 0;
-        for (; ; it++)
+        SinkhornLoopResult r;
+        if (UsesStoredKernel(geom, o))
         {
-            LogColumnSums(geom, f, g, invG, logCol, partial);
-            if (it > 0 && ((it - 1) % o.CheckEvery == 0 || it == o.MaxIter))
-            {
-                err = MarginalError(logCol, b, rowMarg, a);
-                if (err <= o.Tol) { converged = true; break; }
-                relax.Observe(err, it);
-            }
-            if (it == o.MaxIter) break;
-            double w = relax.Omega;
-            for (int j = 0; j < m; j++)
-                if (b[j] > 0) g[j] += w * gamma * (logB[j] - logCol[j]);
-            LogRowSums(geom, f, g, invG, logRow);
-            for (int i = 0; i < n; i++)
-            {
-                if (a[i] == 0) { rowMarg[i] = 0; continue; }
-                double step = logA[i] - logRow[i];
-                f[i] += w * gamma * step;
-                // Row marginal after the update, exactly: a^ω · r^(1−ω).
-                rowMarg[i] = Math.Exp(logRow[i] + w * step);
-            }
+            var stored = new StoredKernelIterate(geom, a, b, o.Gamma, f, g);
+            r = SinkhornSolver.Run(stored, o);
+            stored.Potentials();
+        }
+        else r = SinkhornSolver.Run(new DenseLogIterate(geom, a, b, o.Gamma, f, g), o);
+        var (cost, entropy, plan) = Finish(geom, f, g, 1.0 / o.Gamma, o.ReturnPlan);
+        return new DenseSinkhornResult(f, g, plan, r.Iterations, r.MarginalError, r.Converged, cost, entropy);
+    }
+
+    /// <summary>Whether <see cref="DenseKernel"/> resolves to the stored kernel for this geometry.</summary>
+    internal static bool UsesStoredKernel(DenseGeometry geom, SinkhornOptions o) => o.Kernel switch
+    {
+        DenseKernel.Stored => true,
+        DenseKernel.Auto => (long)geom.N * geom.M <= SinkhornOptions.StoredKernelMaxEntries,
+        _ => false,
+    };
+
+    /// <summary>
+    /// The log-domain iterate on a dense geometry: each half-update streams C once (rows in parallel, SIMD over
+    /// columns); the row marginal after an f-update is known in closed form (a^ω·r^(1−ω)), the column sums are
+    /// computed at a check and reused by the next g-update.
+    /// </summary>
+    internal sealed class DenseLogIterate : ISinkhornIterate
+    {
+        private readonly DenseGeometry _geom;
+        private readonly double[] _a, _b, _f, _g, _logA, _logB, _logCol, _logRow, _rowMarg;
+        private readonly double[][] _partial;
+        private readonly double _gamma, _invG;
+        private bool _colValid;
+
+        public DenseLogIterate(DenseGeometry geom, double[] a, double[] b, double gamma, double[] f, double[] g)
+        {
+            _geom = geom; _a = a; _b = b; _f = f; _g = g; _gamma = gamma; _invG = 1.0 / gamma;
+            _logA = Array.ConvertAll(a, Math.Log);
+            _logB = Array.ConvertAll(b, Math.Log);
+            _logCol = new double[geom.M];
+            _logRow = new double[geom.N];
+            _rowMarg = new double[geom.N];
+            int blocks = Math.Max(1, Math.Min(Environment.ProcessorCount * 2, geom.N));
+            _partial = new double[blocks][];
+            for (int k = 0; k < blocks; k++) _partial[k] = new double[geom.M];
         }
 
-        var (cost, entropy, plan) = Finish(geom, f, g, invG, o.ReturnPlan);
-        return new DenseSinkhornResult(f, g, plan, it, err, converged, cost, entropy);
+        public double MarginalError()
+        {
+            Columns();
+            return DenseSinkhornCpu.MarginalError(_logCol, _b, _rowMarg, _a);
+        }
+
+        private void Columns()
+        {
+            if (!_colValid) LogColumnSums(_geom, _f, _g, _invG, _logCol, _partial);
+            _colValid = true;
+        }
+
+        public bool UpdateG(double w)
+        {
+            Columns();
+            for (int j = 0; j < _g.Length; j++)
+                if (_b[j] > 0) _g[j] += w * _gamma * (_logB[j] - _logCol[j]);
+            _colValid = false;
+            return true;
+        }
+
+        public bool UpdateF(double w)
+        {
+            LogRowSums(_geom, _f, _g, _invG, _logRow);
+            for (int i = 0; i < _f.Length; i++)
+            {
+                if (_a[i] == 0) { _rowMarg[i] = 0; continue; }
+                double step = _logA[i] - _logRow[i];
+                _f[i] += w * _gamma * step;
+                // Row marginal after the update, exactly: a^ω · r^(1−ω).
+                _rowMarg[i] = Math.Exp(_logRow[i] + w * step);
+            }
+            _colValid = false;
+            return true;
+        }
     }
 
     internal static double MarginalError(double[] logCol, double[] b, double[] rowMarg, double[] a)
@@ -71,7 +106,7 @@ internal static class DenseSinkhornCpu
     }
 
     /// <summary>logCol_j = log Σ_i exp((f_i + g_j − C_ij)/γ).</summary>
-    private static void LogColumnSums(DenseGeometry geom, double[] f, double[] g, double invG, double[] logCol, double[][] partial)
+    internal static void LogColumnSums(DenseGeometry geom, double[] f, double[] g, double invG, double[] logCol, double[][] partial)
     {
         int n = geom.N, m = geom.M, blocks = partial.Length;
         Parallel.For(0, blocks, k =>
@@ -91,7 +126,7 @@ internal static class DenseSinkhornCpu
         {
             double s = 0;
             for (int k = 0; k < blocks; k++) s += partial[k][j];
-            if (s > SafeLo && s < SafeHi) logCol[j] = Math.Log(s);
+            if (SafeRange.Contains(s)) logCol[j] = Math.Log(s);
             else if (!double.IsNegativeInfinity(g[j])) bad.Add(j);
             else logCol[j] = double.NegativeInfinity;
         }
@@ -100,7 +135,7 @@ internal static class DenseSinkhornCpu
     }
 
     /// <summary>logRow_i = log Σ_j exp((f_i + g_j − C_ij)/γ).</summary>
-    private static void LogRowSums(DenseGeometry geom, double[] f, double[] g, double invG, double[] logRow)
+    internal static void LogRowSums(DenseGeometry geom, double[] f, double[] g, double invG, double[] logRow)
     {
         int n = geom.N, m = geom.M;
         int chunks = Math.Max(1, Math.Min(n, Environment.ProcessorCount * 8));
@@ -113,7 +148,7 @@ internal static class DenseSinkhornCpu
                 if (double.IsNegativeInfinity(f[i])) { logRow[i] = double.NegativeInfinity; continue; }
                 var row = rowReader.Row(i);
                 double s = ExpSum(row, g, f[i], invG);
-                logRow[i] = s > SafeLo && s < SafeHi ? Math.Log(s) : ExactLogSum(row, g, f[i], invG);
+                logRow[i] = SafeRange.Contains(s) ? Math.Log(s) : ExactLogSum(row, g, f[i], invG);
             }
         });
     }

@@ -37,14 +37,38 @@ public sealed record SinkhornOptions
     /// </summary>
     public bool Overrelax { get; init; } = true;
 
+    /// <summary>
+    /// How a dense cost's kernel is applied on the managed CPU backend: <see cref="DenseKernel.Online"/> (log domain,
+    /// C streamed every half-iteration, memory O(n + m) beyond C), <see cref="DenseKernel.Stored"/> (K̃ = exp((f̃ ⊕ g̃ − C)/γ)
+    /// kept in memory, n·m doubles; exp-domain scaling with log-domain absorption) or <see cref="DenseKernel.Auto"/>
+    /// (stored when n·m ≤ <see cref="StoredKernelMaxEntries"/>). Accelerators always run the log-domain kernels.
+    /// The fixed point does not depend on it.
+    /// </summary>
+    public DenseKernel Kernel { get; init; } = DenseKernel.Online;
+
+    /// <summary>Largest n·m for which <see cref="DenseKernel.Auto"/> stores the kernel (2^26 entries = 512 MiB).</summary>
+    public const long StoredKernelMaxEntries = 1L << 26;
+
     internal void Validate()
     {
+        if (!Enum.IsDefined(Kernel)) throw new ArgumentException($"Kernel = {(int)Kernel}; expected Online, Stored or Auto.", nameof(Kernel));
         Guard.Positive(Gamma, nameof(Gamma));
         Guard.Positive(MaxIter, nameof(MaxIter));
         Guard.Positive(CheckEvery, nameof(CheckEvery));
         if (!(Tol >= 0) || !double.IsFinite(Tol))
             throw new ArgumentException($"Tol = {Tol.ToString("R", CultureInfo.InvariantCulture)}; expected a finite value ≥ 0.", nameof(Tol));
     }
+}
+
+/// <summary>How the dense Sinkhorn applies its kernel (<see cref="SinkhornOptions.Kernel"/>).</summary>
+public enum DenseKernel
+{
+    /// <summary>Log domain, the cost streamed (or computed from points) every half-iteration: memory O(n + m).</summary>
+    Online,
+    /// <summary>K̃ stored (n·m doubles): one mat-vec per half-iteration, no exp; Schmitzer's absorption keeps it in range.</summary>
+    Stored,
+    /// <summary>Stored when n·m ≤ <see cref="SinkhornOptions.StoredKernelMaxEntries"/>, else online.</summary>
+    Auto,
 }
 
 /// <summary>Options of the band used by <see cref="BandedSinkhorn"/> (GLASS §4, "Complexity via banded kernels").</summary>

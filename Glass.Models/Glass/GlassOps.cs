@@ -176,23 +176,8 @@ internal static class GlassOps
     /// not converge within max_iter; gradients to the scores by the implicit backward.
     /// </summary>
     public static BandedPlan BandedPlan(Var s, Var t, SinkhornOptions options, BandOptions band, ComputeDevice device,
-        NonConvergencePolicy policy)
-    {
-        if (!ReferenceEquals(s.Tape, t.Tape)) throw new InvalidOperationException("Operands were recorded on different tapes.");
-        var r = BandedSinkhorn.Solve(device, s.Value, t.Value, null, null, options, band);
-        if (!r.Converged && policy == NonConvergencePolicy.Throw)
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"Banded Sinkhorn did not converge (marginal error {r.MarginalError:E2} after {r.Iterations} iterations, tol {options.Tol:E1}, gamma {options.Gamma:R}); implicit gradients need a converged plan — raise max_iter or gamma, or use NonConvergencePolicy.UseLastIterate."));
-        double gamma = options.Gamma;
-        var plan = r.Plan;
-        var values = s.Tape.Record((double[])plan.Values.Clone(), 1, r.Nnz, s.RequiresGrad || t.RequiresGrad, o =>
-        {
-            var g = SinkhornImplicit.BandedBackward(plan, s.Value, t.Value, gamma, null, null, o.Grad!);
-            if (s.RequiresGrad) { var gs = s.GradBuffer(); for (int k = 0; k < gs.Length; k++) gs[k] += g.DS[k]; }
-            if (t.RequiresGrad) { var gt = t.GradBuffer(); for (int k = 0; k < gt.Length; k++) gt[k] += g.DT[k]; }
-        });
-        return new BandedPlan(plan, values, r);
-    }
+        NonConvergencePolicy policy) =>
+        SinkhornOp.Banded(s, t, null, null, options, band, OpOptions(device, policy));
 
     /// <summary>
     /// Dense 1-D plan between scores s, t (n×1, m×1) with C_ij = (s_i − t_j)², the same policy, gradients
@@ -202,19 +187,14 @@ internal static class GlassOps
         NonConvergencePolicy policy)
     {
         var cost = Op.PairwiseSqEuclidean(s, t);
-        int n = cost.Rows, m = cost.Cols;
-        var r = DenseSinkhorn.Solve(device, DenseGeometry.FromCostMatrix(cost.Value, n, m), null, null, options with { ReturnPlan = true });
-        if (!r.Converged && policy == NonConvergencePolicy.Throw)
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"Dense Sinkhorn did not converge (marginal error {r.MarginalError:E2} after {r.Iterations} iterations, tol {options.Tol:E1}, gamma {options.Gamma:R}); implicit gradients need a converged plan."));
-        var plan = r.Plan!;
-        double gamma = options.Gamma;
-        var p = cost.Tape.Record(plan, n, m, cost.RequiresGrad, o =>
-        {
-            var g = SinkhornImplicit.DenseBackward(plan, n, m, gamma, null, null, o.Grad!);
-            var gc = cost.GradBuffer();
-            for (int k = 0; k < gc.Length; k++) gc[k] += g.DCost[k];
-        });
-        return (p, r);
+        var solve = SinkhornOp.Dense(cost, null, null, options, OpOptions(device, policy));
+        return (solve.Plan, solve.Result);
     }
+
+    // The one Sinkhorn op's options for a GLASS policy.
+    private static SinkhornOpOptions OpOptions(ComputeDevice device, NonConvergencePolicy policy) => new()
+    {
+        Device = device,
+        OnNonConvergence = policy == NonConvergencePolicy.Throw ? SinkhornNonConvergence.Throw : SinkhornNonConvergence.UseLastIterate,
+    };
 }

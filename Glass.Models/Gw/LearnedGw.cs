@@ -192,20 +192,19 @@ public sealed class LearnedGwTrainer
         for (int attempt = 0; ; attempt++)
         {
             var so = new SinkhornOptions { Gamma = gamma, MaxIter = maxIter, Tol = _o.SinkhornTol };
-            try
+            // The last attempt keeps the op's default policy (throw): a step never trains on an unconverged plan silently.
+            var policy = attempt < 3 ? SinkhornNonConvergence.UseLastIterate : SinkhornNonConvergence.Throw;
+            var solve = SinkhornOp.Dense(cost, null, null, so,
+                new SinkhornOpOptions { InitialF = f0, InitialG = g0, Device = _device, OnNonConvergence = policy });
+            iters += solve.Result.Iterations;
+            if (solve.Converged)
             {
-                var solve = SinkhornOp.DensePlanWarm(cost, null, null, so, f0, g0, _device);
                 plan = solve.Plan;
-                iters += solve.Result.Iterations;
                 if (bn == _n && bm == _m) { _warmF = solve.Result.F; _warmG = solve.Result.G; }
                 break;
             }
-            catch (InvalidOperationException) when (attempt < 3)
-            {
-                // Not converged: more iterations once, then a larger γ (reported in the metrics).
-                iters += maxIter;
-                if (attempt == 0) maxIter *= 4; else gamma *= 2;
-            }
+            // Not converged: more iterations once, then a larger γ (reported in the metrics).
+            if (attempt == 0) maxIter *= 4; else gamma *= 2;
         }
 
         Var main = _o.Loss == GwLossKind.Rank

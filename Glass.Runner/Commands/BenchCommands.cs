@@ -39,7 +39,7 @@ internal static class BenchCommands
         var sPath = new Option<string?>("--s") { Description = "Row scores: 1-D float32/float64 .npy (with --t)." };
         var tPath = new Option<string?>("--t") { Description = "Column scores: 1-D float32/float64 .npy (with --s)." };
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats per method (median reported).", DefaultValueFactory = _ => 3 };
-        var methods = new Option<string>("--methods") { Description = "Comma-separated: dense, banded.", DefaultValueFactory = _ => "dense,banded" };
+        var methods = new Option<string>("--methods") { Description = "Comma-separated: auto (picks banded, stored or dense from the band's density and n·m; reported), dense (log domain, online cost), stored (kernel in memory, exp-domain scaling), banded.", DefaultValueFactory = _ => "auto" };
         var noRelax = new Option<bool>("--no-overrelax") { Description = "Plain Sinkhorn updates (no adaptive over-relaxation)." };
         var json = new Option<bool>("--json") { Description = "One JSON object per line per method on stdout." };
 
@@ -54,8 +54,8 @@ internal static class BenchCommands
             if (reps < 1) throw new ArgumentException($"--repeats = {reps}; expected an integer ≥ 1.");
             var list = p.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var mth in list)
-                if (mth is not ("dense" or "banded"))
-                    throw new ArgumentException($"--methods contains '{mth}'; expected dense and/or banded.");
+                if (mth is not ("auto" or "dense" or "stored" or "banded"))
+                    throw new ArgumentException($"--methods contains '{mth}'; expected auto, dense, stored and/or banded.");
             var opt = new SinkhornOptions
             {
                 Gamma = p.GetValue(gamma), MaxIter = p.GetValue(maxIter), Tol = p.GetValue(tol),
@@ -74,9 +74,7 @@ internal static class BenchCommands
                 for (int r = 0; r < reps; r++)
                 {
                     var sw = Stopwatch.StartNew();
-                    row = mth == "dense"
-                        ? FromDense(DenseSinkhorn.Solve(dev, DenseGeometry.FromPoints(s, t, 1), null, null, opt), s.Length, t.Length)
-                        : FromBanded(BandedSinkhorn.Solve(dev, s, t, null, null, opt, band));
+                    row = RunMethod(mth, dev, s, t, opt, band);
                     times.Add(sw.Elapsed.TotalSeconds);
                     Console.Error.WriteLine($"  [{mth}] repeat {r + 1}/{reps}: {times[^1]:F3} s");
                 }
@@ -88,7 +86,7 @@ internal static class BenchCommands
                 {
                     var o = new Dictionary<string, object?>
                     {
-                        ["method"] = mth, ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = s.Length, ["m"] = t.Length,
+                        ["method"] = mth, ["solver"] = row.Solver, ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = s.Length, ["m"] = t.Length,
                         ["gamma"] = opt.Gamma, ["band_eps"] = band.BandEps, ["tol"] = opt.Tol, ["max_iter"] = opt.MaxIter,
                         ["iterations"] = row.Iterations, ["converged"] = row.Converged, ["marginal_err"] = row.MarginalError,
                         ["nnz"] = row.Nnz, ["band_radius"] = row.Radius, ["cost"] = row.Cost, ["entropy"] = row.Entropy,
@@ -99,7 +97,7 @@ internal static class BenchCommands
                 else
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{mth,-7} {median,9:F4} s (median of {reps})  iterations {row.Iterations,6}  converged {row.Converged,-5}  err {row.MarginalError:E2}  nnz {row.Nnz,11:N0}  cost {row.Cost:R}  entropy {row.Entropy:F6}"));
+                        $"{mth + (mth == "auto" ? "→" + row.Solver : ""),-13} {median,9:F4} s (median of {reps})  iterations {row.Iterations,6}  converged {row.Converged,-5}  err {row.MarginalError:E2}  nnz {row.Nnz,11:N0}  cost {row.Cost:R}  entropy {row.Entropy:F6}"));
                 }
             }
             if (!asJson && costs.TryGetValue("dense", out var cd) && costs.TryGetValue("banded", out var cb))
@@ -260,7 +258,25 @@ internal static class BenchCommands
         return sxy / sxx;
     }
 
-    private sealed record Row(int Iterations, bool Converged, double MarginalError, long Nnz, double? Radius, double Cost, double Entropy);
+    private sealed record Row(int Iterations, bool Converged, double MarginalError, long Nnz, double? Radius, double Cost, double Entropy)
+    {
+        public string Solver { get; init; } = "";
+    }
+
+    // One sinkhorn-bench solve; "auto" asks the library which solver fits these scores (SinkhornChoice.For1D).
+    private static Row RunMethod(string mth, ComputeDevice dev, double[] s, double[] t, SinkhornOptions opt, BandOptions band)
+    {
+        string solver = mth == "auto"
+            ? SinkhornChoice.For1D(dev, s, t, opt.Gamma, band.BandEps).Method.ToString().ToLowerInvariant()
+            : mth;
+        var row = solver switch
+        {
+            "banded" => FromBanded(BandedSinkhorn.Solve(dev, s, t, null, null, opt, band)),
+            "stored" => FromDense(DenseSinkhorn.Solve(dev, DenseGeometry.FromPoints(s, t, 1), null, null, opt with { Kernel = DenseKernel.Stored }), s.Length, t.Length),
+            _ => FromDense(DenseSinkhorn.Solve(dev, DenseGeometry.FromPoints(s, t, 1), null, null, opt), s.Length, t.Length),
+        };
+        return row with { Solver = solver };
+    }
 
     private static Row FromDense(DenseSinkhornResult r, int n, int m) =>
         new(r.Iterations, r.Converged, r.MarginalError, (long)n * m, null, r.Cost, r.Entropy);

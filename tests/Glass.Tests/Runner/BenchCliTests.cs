@@ -24,7 +24,8 @@ public class BenchCliTests
     [Test]
     public void BenchSinkhorn_Json_OneLinePerMethod_WithRequiredKeys()
     {
-        var (code, stdout, _) = Glass("bench", "sinkhorn", "--n", "300", "--gamma", "0.05", "--max-iter", "500", "--repeats", "1", "--device", "cpu", "--json");
+        var (code, stdout, _) = Glass("bench", "sinkhorn", "--n", "300", "--gamma", "0.05", "--max-iter", "500", "--repeats", "1", "--device", "cpu",
+            "--methods", "dense,banded", "--json");
         Assert.That(code, Is.EqualTo(0));
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(2));
@@ -41,6 +42,19 @@ public class BenchCliTests
         double dense = docs[0].GetProperty("cost").GetDouble(), banded = docs[1].GetProperty("cost").GetDouble();
         Assert.That(Math.Abs(banded - dense) / dense, Is.LessThan(1e-4));
         Assert.That(docs[1].GetProperty("nnz").GetInt64(), Is.LessThan(docs[0].GetProperty("nnz").GetInt64()));
+    }
+
+    [TestCase("0.005", "banded")]
+    [TestCase("0.5", "stored")]
+    public void BenchSinkhorn_DefaultIsAuto_ReportsTheChosenSolver(string gamma, string expected)
+    {
+        // N(0,1) scores: at γ = 0.005 the band keeps a small share of the pairs; at γ = 0.5 (radius 2.6) most of them.
+        var (code, stdout, _) = Glass("bench", "sinkhorn", "--n", "200", "--gamma", gamma, "--max-iter", "20000", "--repeats", "1", "--device", "cpu", "--json");
+        Assert.That(code, Is.EqualTo(0));
+        var d = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.That(d.GetProperty("method").GetString(), Is.EqualTo("auto"));
+        Assert.That(d.GetProperty("solver").GetString(), Is.EqualTo(expected));
+        Assert.That(d.GetProperty("converged").GetBoolean(), Is.True);
     }
 
     [Test]
