@@ -15,7 +15,7 @@ internal static class BenchCommands
     public static Command Create(CliContext ctx)
     {
         var bench = new Command("bench", "Benchmarks (medians of repeats; --json for one object per line).");
-        bench.Subcommands.Add(SinkhornCommand());
+        bench.Subcommands.Add(SinkhornCommand(ctx));
         bench.Subcommands.Add(ScalingCommand(ctx));
         bench.Subcommands.Add(SinkhornGradCommand(ctx));
         bench.Subcommands.Add(TapeBench.MlpCommand(ctx));
@@ -25,7 +25,7 @@ internal static class BenchCommands
         return bench;
     }
 
-    private static Command SinkhornCommand()
+    private static Command SinkhornCommand(CliContext ctx)
     {
         var n = new Option<int>("--n") { Description = "Number of scores per side (ignored with --s/--t).", DefaultValueFactory = _ => 2048 };
         var gamma = new Option<double>("--gamma") { Description = "Entropic regularisation γ > 0.", DefaultValueFactory = _ => 0.05 };
@@ -62,49 +62,53 @@ internal static class BenchCommands
                 CheckEvery = p.GetValue(checkEvery), Overrelax = !p.GetValue(noRelax),
             };
             var band = new BandOptions { BandEps = p.GetValue(bandEps), RankCap = p.GetValue(rankCap) };
-            bool asJson = p.GetValue(json);
             using var dev = ComputeDevice.Open(p.GetValue(device)!);
-            if (!asJson)
-                Console.WriteLine($"glass bench sinkhorn: n = {s.Length}×{t.Length} ({source}), γ = {Fmt(opt.Gamma)}, ε = {Fmt(band.BandEps)}, tol = {Fmt(opt.Tol)}, max_iter = {opt.MaxIter}, device = {dev.Name}");
-            var costs = new Dictionary<string, double>();
-            foreach (var mth in list)
-            {
-                var times = new List<double>();
-                Row? row = null;
-                for (int r = 0; r < reps; r++)
-                {
-                    var sw = Stopwatch.StartNew();
-                    row = RunMethod(mth, dev, s, t, opt, band);
-                    times.Add(sw.Elapsed.TotalSeconds);
-                    Console.Error.WriteLine($"  [{mth}] repeat {r + 1}/{reps}: {times[^1]:F3} s");
-                }
-                times.Sort();
-                double median = times[times.Count / 2];
-                if (times.Count % 2 == 0) median = 0.5 * (times[times.Count / 2 - 1] + times[times.Count / 2]);
-                costs[mth] = row!.Cost;
-                if (asJson)
-                {
-                    var o = new Dictionary<string, object?>
-                    {
-                        ["method"] = mth, ["solver"] = row.Solver, ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = s.Length, ["m"] = t.Length,
-                        ["gamma"] = opt.Gamma, ["band_eps"] = band.BandEps, ["tol"] = opt.Tol, ["max_iter"] = opt.MaxIter,
-                        ["iterations"] = row.Iterations, ["converged"] = row.Converged, ["marginal_err"] = row.MarginalError,
-                        ["nnz"] = row.Nnz, ["band_radius"] = row.Radius, ["cost"] = row.Cost, ["entropy"] = row.Entropy,
-                        ["seconds"] = median, ["all_seconds"] = times, ["overrelax"] = opt.Overrelax, ["scores"] = source,
-                    };
-                    Console.WriteLine(JsonSerializer.Serialize(o));
-                }
-                else
-                {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{mth + (mth == "auto" ? "→" + row.Solver : ""),-13} {median,9:F4} s (median of {reps})  iterations {row.Iterations,6}  converged {row.Converged,-5}  err {row.MarginalError:E2}  nnz {row.Nnz,11:N0}  cost {row.Cost:R}  entropy {row.Entropy:F6}"));
-                }
-            }
-            if (!asJson && costs.TryGetValue("dense", out var cd) && costs.TryGetValue("banded", out var cb))
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"relative cost gap |banded − dense| / dense = {Math.Abs(cb - cd) / Math.Abs(cd):E3}"));
+            RunSinkhornBench(ctx, dev, s, t, source, list, reps, opt, band, p.GetValue(json));
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>Times each method in <paramref name="list"/> on the same scores and prints one line (or JSON object) per method.</summary>
+    private static void RunSinkhornBench(CliContext ctx, ComputeDevice dev, double[] s, double[] t, string source, string[] list,
+        int reps, SinkhornOptions opt, BandOptions band, bool asJson)
+    {
+        if (!asJson)
+            ctx.Out.WriteLine($"glass bench sinkhorn: n = {s.Length}×{t.Length} ({source}), γ = {Fmt(opt.Gamma)}, ε = {Fmt(band.BandEps)}, tol = {Fmt(opt.Tol)}, max_iter = {opt.MaxIter}, device = {dev.Name}");
+        var costs = new Dictionary<string, double>();
+        foreach (var mth in list)
+        {
+            var times = new List<double>();
+            Row? row = null;
+            for (int r = 0; r < reps; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                row = RunMethod(mth, dev, s, t, opt, band);
+                times.Add(sw.Elapsed.TotalSeconds);
+                ctx.Err.WriteLine($"  [{mth}] repeat {r + 1}/{reps}: {times[^1]:F3} s");
+            }
+            double median = BenchStats.Median(times);
+            costs[mth] = row!.Cost;
+            if (asJson)
+            {
+                var o = new Dictionary<string, object?>
+                {
+                    ["method"] = mth, ["solver"] = row.Solver, ["device"] = dev.ShortName, ["device_name"] = dev.Name, ["n"] = s.Length, ["m"] = t.Length,
+                    ["gamma"] = opt.Gamma, ["band_eps"] = band.BandEps, ["tol"] = opt.Tol, ["max_iter"] = opt.MaxIter,
+                    ["iterations"] = row.Iterations, ["converged"] = row.Converged, ["marginal_err"] = row.MarginalError,
+                    ["nnz"] = row.Nnz, ["band_radius"] = row.Radius, ["cost"] = row.Cost, ["entropy"] = row.Entropy,
+                    ["seconds"] = median, ["all_seconds"] = times, ["overrelax"] = opt.Overrelax, ["scores"] = source,
+                };
+                ctx.Out.WriteLine(JsonSerializer.Serialize(o));
+            }
+            else
+            {
+                ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{mth + (mth == "auto" ? "→" + row.Solver : ""),-13} {median,9:F4} s (median of {reps})  iterations {row.Iterations,6}  converged {row.Converged,-5}  err {row.MarginalError:E2}  nnz {row.Nnz,11:N0}  cost {row.Cost:R}  entropy {row.Entropy:F6}"));
+            }
+        }
+        if (!asJson && costs.TryGetValue("dense", out var cd) && costs.TryGetValue("banded", out var cb))
+            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"relative cost gap |banded − dense| / dense = {Math.Abs(cb - cd) / Math.Abs(cd):E3}"));
     }
 
     private static Command ScalingCommand(CliContext ctx)
