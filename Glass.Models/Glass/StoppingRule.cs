@@ -19,8 +19,12 @@ public sealed record StoppingRule(double RelChange, int Window)
         return train.StopRelChange > 0 ? new StoppingRule(train.StopRelChange, train.StopWindow) : null;
     }
 
-    /// <summary>Whether the run should stop after the last of <paramref name="losses"/> (the loss of every step so far, in order).</summary>
-    public bool ShouldStop(IReadOnlyList<double> losses) => Change(losses) is { } c && c <= RelChange;
+    /// <summary>
+    /// Whether the run should stop after the last of <paramref name="losses"/> (the loss of every step so far, in order);
+    /// <paramref name="gammas"/> (γ of every step, same length) must have settled too when given.
+    /// </summary>
+    public bool ShouldStop(IReadOnlyList<double> losses, IReadOnlyList<double>? gammas = null) =>
+        Change(losses) is { } c && c <= RelChange && (gammas is null || Change(gammas) is { } g && g <= RelChange);
 
     /// <summary>|L̄_prev − L̄_last| / |L̄_prev| over the latest two windows, or null before 2w steps (or L̄_prev = 0).</summary>
     public double? Change(IReadOnlyList<double> losses)

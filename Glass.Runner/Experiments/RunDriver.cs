@@ -71,7 +71,7 @@ internal static class RunDriver
         using var folder = RunFolder.Create(config.OutDir, config.ExpName, s.Now(), files);
         using var metrics = MetricsWriter.Create(folder.MetricsPath, exp.MetricColumns);
         if (!s.Quiet) s.Out.WriteLine($"glass run: {config.ExpName} ({config.Kind}, seed {config.Seed}, {config.Steps} steps) on {device.Name} → {folder.Dir}");
-        return Drive(folder, config, exp, device, metrics, s, Array.Empty<double>());
+        return Drive(folder, config, exp, device, metrics, s, Array.Empty<double[]>());
     }
 
     /// <summary>Continues the run in <paramref name="runDir"/> from its latest checkpoint (or from step 0 when it has none).</summary>
@@ -89,7 +89,7 @@ internal static class RunDriver
         using var exp = Build(config, device);
         var ckpt = folder.LatestCheckpoint();
         MetricsWriter metrics;
-        IReadOnlyList<double> priorLosses = Array.Empty<double>();
+        IReadOnlyList<double[]> priorLosses = Array.Empty<double[]>();
         if (ckpt is null)
         {
             metrics = MetricsWriter.Create(folder.MetricsPath, exp.MetricColumns);
@@ -111,13 +111,13 @@ internal static class RunDriver
         }
     }
 
-    /// <summary>The loss column of the first <paramref name="rows"/> metrics rows (what the stopping rule saw before the checkpoint).</summary>
-    private static IReadOnlyList<double> PriorLosses(RunFolder folder, int rows)
+    /// <summary>(loss, γ) of the first <paramref name="rows"/> metrics rows (what the stopping rule saw before the checkpoint; γ NaN when absent).</summary>
+    private static IReadOnlyList<double[]> PriorLosses(RunFolder folder, int rows)
     {
-        if (!File.Exists(folder.MetricsPath)) return Array.Empty<double>();
+        if (!File.Exists(folder.MetricsPath)) return Array.Empty<double[]>();
         var t = MetricsTable.Read(folder.MetricsPath);
-        int c = t.IndexOf("loss");
-        return c < 0 ? Array.Empty<double>() : t.Rows.Take(rows).Select(r => r[c]).ToArray();
+        int c = t.IndexOf("loss"), g = t.IndexOf("gamma");
+        return c < 0 ? Array.Empty<double[]>() : t.Rows.Take(rows).Select(r => new[] { r[c], g < 0 ? double.NaN : r[g] }).ToArray();
     }
 
     private static IExperiment Build(RunConfig config, ComputeDevice device)
@@ -135,7 +135,7 @@ internal static class RunDriver
     private sealed record LoopEnd(StepMetrics? Last, bool Interrupted, int LastSaved, string? StopReason);
 
     private static RunOutcome Drive(RunFolder folder, RunConfig config, IExperiment exp, ComputeDevice device, MetricsWriter metrics, RunSettings s,
-        IReadOnlyList<double> priorLosses)
+        IReadOnlyList<double[]> priorLosses)
     {
         int start = exp.CompletedSteps;
         var wall = Stopwatch.StartNew();
@@ -169,12 +169,13 @@ internal static class RunDriver
     }
 
     /// <summary>Steps until train.steps, cancellation or the stopping rule; appends metrics and checkpoints every save_every steps.</summary>
-    private static LoopEnd StepLoop(RunFolder folder, RunConfig config, IExperiment exp, MetricsWriter metrics, RunSettings s, IReadOnlyList<double> priorLosses)
+    private static LoopEnd StepLoop(RunFolder folder, RunConfig config, IExperiment exp, MetricsWriter metrics, RunSettings s, IReadOnlyList<double[]> priorLosses)
     {
         var cols = exp.MetricColumns;
-        int lossCol = cols.ToList().IndexOf("loss");
+        int lossCol = cols.ToList().IndexOf("loss"), gammaCol = cols.ToList().IndexOf("gamma");
         var rule = config.Experiment.Stopping;
-        var losses = new List<double>(priorLosses);
+        var losses = new List<double>(priorLosses.Select(r => r[0]));
+        var gammas = gammaCol < 0 ? null : new List<double>(priorLosses.Select(r => r[1]));
         var bar = new ProgressBar(s.Err, s.Progress ?? ProgressBar.Auto(s.Quiet), cols, exp.CompletedSteps, exp.TotalSteps);
         int lastSaved = exp.CompletedSteps;
         StepMetrics? last = null;
@@ -199,7 +200,8 @@ internal static class RunDriver
                 metrics.Append(last);
                 bar.Update(exp.CompletedSteps, last);
                 if (lossCol >= 0) losses.Add(last.Values[lossCol]);
-                if (rule is not null && lossCol >= 0 && rule.ShouldStop(losses))
+                if (gammaCol >= 0) gammas!.Add(last.Values[gammaCol]);
+                if (rule is not null && lossCol >= 0 && rule.ShouldStop(losses, gammas))
                     return new LoopEnd(last, false, lastSaved, rule.Describe(losses));
                 if (config.SaveEvery > 0 && exp.CompletedSteps % config.SaveEvery == 0 && exp.CompletedSteps < exp.TotalSteps)
                 {

@@ -19,6 +19,9 @@ public class GlassConvergenceTests
         Assert.That(rule.ShouldStop(new double[] { 4, 2, 2, 2 }), Is.False);
         // prev = mean(2, 2) = 2, last = mean(2, 1.8) = 1.9 → 0.05 ≤ 0.1.
         Assert.That(rule.ShouldStop(new double[] { 4, 2, 2, 2, 1.8 }), Is.True);
+        // γ must have settled too: a back-off that doubled γ in the last window blocks the stop.
+        Assert.That(rule.ShouldStop(new double[] { 4, 2, 2, 2, 1.8 }, new double[] { 1, 1, 1, 1, 1 }), Is.True);
+        Assert.That(rule.ShouldStop(new double[] { 4, 2, 2, 2, 1.8 }, new double[] { 1, 1, 1, 1, 2 }), Is.False);
         Assert.That(StoppingRule.From(new TrainOptions()), Is.Null, "stop_rel_change 0 = off");
         Assert.That(StoppingRule.From(new TrainOptions { StopRelChange = 0.01, StopWindow = 7 }), Is.EqualTo(new StoppingRule(0.01, 7)));
     }
