@@ -6,7 +6,9 @@ using Glass.Models.Glass;
 namespace Glass.Models.Data;
 
 /// <summary>
-/// Eigenvector-free diffusion features ψ_τ of GLASS Eq. 3/5: ψ_τ = exp(−τL)·V, n×p, by the degree-q
+/// Diffusion features ψ_τ of GLASS Eq. 3/5, by model.graph.features (<see cref="GraphFeatureMode"/>): structural (the
+/// default, below), spectral (<see cref="Spectral"/>) or probes (<see cref="Probes"/>).
+/// structural: eigenvector-free ψ_τ = exp(−τL)·V, n×p, by the degree-q
 /// Chebyshev expansion (<see cref="HeatKernel.Apply"/>), where V = H·R/√h is a fixed seeded Gaussian
 /// projection R (h×p) of h structural node signals H (n×h): log(1 + degree) and the local clustering
 /// coefficient, each averaged over 0, 1, 2 and 3 random-walk hops ((D^{-1}W)^k·h), columns standardised.
@@ -38,6 +40,9 @@ public static class GraphFeatures
         GlassValidation.Check(options);
         var lap = Laplacian.Normalized(adjacency);
         int n = adjacency.Rows, p = options.FeatDim;
+        if (options.Features == GraphFeatureMode.Spectral) return Spectral(lap, n, p, options.Tau);
+        if (options.Features == GraphFeatureMode.Probes)
+            return HeatKernel.Apply(device ?? ComputeDevice.Cpu, lap, Probes(n, p, seed), p, options.Tau, options.ChebyDegree);
         var h = Structural(adjacency);
         var rng = new Random(seed);
         var r = new double[Signals * p];
@@ -50,6 +55,44 @@ public static class GraphFeatures
                 for (int j = 0; j < p; j++) v[i * p + j] += hv * r[a * p + j];
             }
         return HeatKernel.Apply(device ?? ComputeDevice.Cpu, lap, v, p, options.Tau, options.ChebyDegree);
+    }
+
+    /// <summary>
+    /// features: spectral — the heat-kernel spectral embedding of GLASS Eq. 3, ψ_τ(v) = (e^{−τλ_ℓ} u_ℓ(v))_{ℓ=1..p} for
+    /// the p smallest eigenpairs (λ_ℓ, u_ℓ) of the normalised Laplacian L (dense eigendecomposition, O(n³); columns beyond
+    /// n are 0). Each u_ℓ's sign is fixed by Σ_v u_ℓ(v)³ &gt; 0 (a relabelling-invariant convention), so ψ is
+    /// permutation-equivariant up to rotations within repeated eigenvalues and eigenvectors whose third moment is 0.
+    /// </summary>
+    internal static double[] Spectral(CsrMatrix lap, int n, int p, double tau)
+    {
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int k = lap.RowPtr[i]; k < lap.RowPtr[i + 1]; k++) a[i * n + lap.ColIdx[k]] += lap.Values[k];
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) { double m = 0.5 * (a[i * n + j] + a[j * n + i]); a[i * n + j] = m; a[j * n + i] = m; }
+        var (lam, vec) = SymmetricEigen.Solve(a, n);
+        var psi = new double[n * p];
+        for (int l = 0; l < Math.Min(p, n); l++)
+        {
+            double m3 = 0;
+            for (int v = 0; v < n; v++) m3 += vec[v * n + l] * vec[v * n + l] * vec[v * n + l];
+            double scale = Math.Exp(-tau * lam[l]) * (m3 < 0 ? -1 : 1);
+            for (int v = 0; v < n; v++) psi[v * p + l] = scale * vec[v * n + l];
+        }
+        return psi;
+    }
+
+    /// <summary>
+    /// features: probes — V n×p of seeded random ±1 probes (diffused by the caller, ψ = e^{−τL}V): a sketch of diffusion
+    /// distances within one graph; the same seed gives both graphs the same probes by node index, so without a shared
+    /// node order ψ^X and ψ^Y are not comparable (the control the remarks above describe).
+    /// </summary>
+    internal static double[] Probes(int n, int p, int seed)
+    {
+        var rng = new Random(seed);
+        var v = new double[n * p];
+        for (int k = 0; k < v.Length; k++) v[k] = rng.Next(2) == 0 ? -1 : 1;
+        return v;
     }
 
     /// <summary>H, n×h: log(1+deg), clustering coefficient, and their 1–3 hop random-walk averages, standardised columns.</summary>

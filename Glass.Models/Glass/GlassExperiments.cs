@@ -18,8 +18,10 @@ namespace Glass.Models.Glass;
 /// <see cref="GlassExperimentOptions.Sbm"/> and <see cref="GlassExperimentOptions.Graph"/> are set.
 /// Each step t (0-based): γ_t = max(γ_min, γ₀·decay^t) (γ₀ if not annealed), one full-batch forward of
 /// <see cref="GlassLayer"/> on the fixed pair, backward, one Adam step (lr). A Sinkhorn solve that stops at
-/// max_iter uses its last iterate (<see cref="NonConvergencePolicy.UseLastIterate"/>, as the reference code
-/// does); such steps are counted (<c>sinkhorn_unconverged_steps</c> in <see cref="IExperiment.Evaluate"/>).
+/// max_iter is redone at 2γ (train.gamma_backoff, default) and that γ becomes a floor for later steps (decaying with the
+/// schedule), so annealing stops where convergence is lost (<c>gamma_backoffs</c>, <c>gamma_floor</c>); without the back-off, or once γ is back
+/// at γ₀, the last iterate is used (<see cref="NonConvergencePolicy.UseLastIterate"/>, as the reference code does) and
+/// the step is counted (<c>sinkhorn_unconverged_steps</c> in <see cref="IExperiment.Evaluate"/>).
 /// </summary>
 public static class GlassExperiments
 {
@@ -67,8 +69,8 @@ internal abstract class GlassExperimentBase : IExperiment
     private const string StateFile = "experiment.json";
     private const string OptimizerFile = "optimizer.bin";
     private readonly GammaSchedule _schedule;
-    private int _unconvergedSteps;
-    private double _lastLoss = double.NaN;
+    private int _unconvergedSteps, _backoffs;
+    private double _lastLoss = double.NaN, _lastGamma = double.NaN, _gammaFloor;
 
     protected GlassExperimentBase(GlassExperimentOptions options, ComputeDevice device, GlassLayer layer, double[] x, double[] y, int dim, int[]? truth,
         IReadOnlyList<Parameter>? backboneParameters = null)
@@ -93,6 +95,29 @@ internal abstract class GlassExperimentBase : IExperiment
     /// </summary>
     protected virtual Action? ReadExtra(JsonElement root, string path) => null;
 
+    /// <summary>Whether the second set the layer sees changes with training (a backbone), so yardsticks are recomputed.</summary>
+    protected virtual bool HasBackbone => false;
+
+    private Yardsticks? _yardsticks;
+
+    /// <summary>
+    /// The <see cref="Yardsticks"/> of the pair as the layer sees it now (X and the backbone's output on Y; on S² the
+    /// geodesic cost), cached when there is no backbone; null when n is too large for the exact plan.
+    /// </summary>
+    internal Yardsticks? YardsticksOf()
+    {
+        if (_yardsticks is not null && !HasBackbone) return _yardsticks;
+        double[] y = Y;
+        if (HasBackbone)
+        {
+            using var tape = new Tape();
+            using var _ = tape.NoGrad();
+            y = (double[])Backbone(tape.Constant(Y, Y.Length / Dim, Dim)).Value.Clone();
+        }
+        _yardsticks = Yardsticks.Compute(X, y, Dim, Layer.Geometry == GlassGeometry.Sphere, GroundTruth);
+        return _yardsticks;
+    }
+
     /// <summary>Extra diagnostics of <see cref="Evaluate"/>.</summary>
     protected virtual void EvaluateExtra(Dictionary<string, double> metrics) { }
 
@@ -114,19 +139,32 @@ internal abstract class GlassExperimentBase : IExperiment
     /// <summary>Steps whose Sinkhorn solve (any slice) stopped at max_iter.</summary>
     internal int UnconvergedSteps => _unconvergedSteps;
 
+    /// <summary>γ-floor raises made by the back-off (train.gamma_backoff).</summary>
+    internal int Backoffs => _backoffs;
+
+    /// <summary>The γ floor the back-off has set (0 when none).</summary>
+    internal double GammaFloor => _gammaFloor;
+
+    /// <summary>γ of step t: the schedule's γ_t, raised to the back-off floor.</summary>
+    private double GammaAt(int t) => Math.Max(_schedule.At(t), _gammaFloor);
+
     public StepMetrics Step()
     {
         var sw = Stopwatch.StartNew();
         int t = CompletedSteps;
-        Layer.Gamma = _schedule.At(t);
-        using var tape = new Tape();
-        var o = Run(tape);
-        tape.Backward(o.Loss);
-        Optimizer.Update();
+        var (tape, o) = ConvergedForward(GammaAt(t));
+        using (tape)
+        {
+            tape.Backward(o.Loss);
+            Optimizer.Update();
+        }
         sw.Stop();
         CompletedSteps++;
+        // The floor anneals with the schedule, so γ is tried lower again once the scores have moved on.
+        if (Options.Train.AnnealGamma) _gammaFloor *= Options.Train.GammaDecay;
         if (!o.Coupling.Converged) _unconvergedSteps++;
         _lastLoss = o.Loss.Scalar;
+        _lastGamma = o.Coupling.Gamma;
         var c = o.Coupling;
         return new StepMetrics(new double[]
         {
@@ -135,10 +173,33 @@ internal abstract class GlassExperimentBase : IExperiment
         });
     }
 
-    /// <summary>The layer's output at the current parameters and γ of the last completed step, without recording gradients.</summary>
+    /// <summary>
+    /// The step's forward at <paramref name="gamma"/>; with train.gamma_backoff, a solve that stops at max_iter is
+    /// discarded and redone at 2γ (capped at γ₀), and the γ that converged becomes a floor for the next steps: annealing
+    /// stops where convergence is lost, and the floor itself decays by gamma_decay per step, so a lower γ is tried again
+    /// once the scores have moved on (an adaptive schedule γ_t = max(γ_min, γ₀·decay^t, floor_t)). Returns the tape to
+    /// differentiate on (the caller disposes it).
+    /// </summary>
+    private (Tape Tape, GlassOutput Output) ConvergedForward(double gamma)
+    {
+        double cap = Math.Max(Options.Ot.Gamma, gamma);
+        while (true)
+        {
+            Layer.Gamma = gamma;
+            var tape = new Tape();
+            var o = Run(tape);
+            if (o.Coupling.Converged || !Options.Train.GammaBackoff || gamma >= cap) return (tape, o);
+            tape.Dispose();
+            gamma = Math.Min(cap, 2 * gamma);
+            _gammaFloor = gamma;
+            _backoffs++;
+        }
+    }
+
+    /// <summary>The layer's output at the current parameters and the γ of the last completed step, without recording gradients.</summary>
     internal GlassOutput Peek()
     {
-        Layer.Gamma = _schedule.At(Math.Max(0, CompletedSteps - 1));
+        Layer.Gamma = CompletedSteps == 0 ? GammaAt(0) : _lastGamma;
         using var tape = new Tape();
         using var _ = tape.NoGrad();
         return Run(tape);
@@ -160,8 +221,16 @@ internal abstract class GlassExperimentBase : IExperiment
             ["sinkhorn_iter"] = c.SinkhornIterations,
             ["sinkhorn_converged"] = c.Converged ? 1 : 0,
             ["sinkhorn_unconverged_steps"] = _unconvergedSteps,
+            ["gamma_backoffs"] = _backoffs,
+            ["gamma_floor"] = _gammaFloor,
         };
         if (GroundTruth is not null) d["perm_acc"] = c.PermutationAccuracy(GroundTruth);
+        if (YardsticksOf() is { } ys)
+        {
+            d["independent_loss"] = ys.IndependentLoss;
+            d["exact_ot_loss"] = ys.ExactLoss;
+            if (!double.IsNaN(ys.ExactPermAcc)) d["exact_ot_perm_acc"] = ys.ExactPermAcc;
+        }
         EvaluateExtra(d);
         return d;
     }
@@ -184,6 +253,9 @@ internal abstract class GlassExperimentBase : IExperiment
             ["completed_steps"] = CompletedSteps,
             ["unconverged_steps"] = _unconvergedSteps,
             ["last_loss_bits"] = BitConverter.DoubleToInt64Bits(_lastLoss),
+            ["last_gamma_bits"] = BitConverter.DoubleToInt64Bits(_lastGamma),
+            ["gamma_floor_bits"] = BitConverter.DoubleToInt64Bits(_gammaFloor),
+            ["gamma_backoffs"] = _backoffs,
             ["fingerprint"] = Fingerprint(),
         };
         SaveExtra(state);
@@ -198,8 +270,8 @@ internal abstract class GlassExperimentBase : IExperiment
         string path = Path.Combine(directory, StateFile), opt = Path.Combine(directory, OptimizerFile);
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: checkpoint state file missing.");
         if (!File.Exists(opt)) throw new InvalidDataException($"{opt}: checkpoint optimiser file missing.");
-        int steps, unconverged;
-        long lastBits;
+        int steps, unconverged, backoffs;
+        long lastBits, gammaBits, floorBits;
         Action? commit;
         try
         {
@@ -215,6 +287,10 @@ internal abstract class GlassExperimentBase : IExperiment
             steps = r.GetProperty("completed_steps").GetInt32();
             unconverged = r.GetProperty("unconverged_steps").GetInt32();
             lastBits = r.GetProperty("last_loss_bits").GetInt64();
+            // Absent in checkpoints written before the γ back-off existed: no floor, γ from the schedule.
+            gammaBits = r.TryGetProperty("last_gamma_bits", out var gb) ? gb.GetInt64() : BitConverter.DoubleToInt64Bits(_schedule.At(Math.Max(0, steps - 1)));
+            floorBits = r.TryGetProperty("gamma_floor_bits", out var fb) ? fb.GetInt64() : 0;
+            backoffs = r.TryGetProperty("gamma_backoffs", out var bo) ? bo.GetInt32() : 0;
             commit = ReadExtra(r, path);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
@@ -229,6 +305,11 @@ internal abstract class GlassExperimentBase : IExperiment
         CompletedSteps = steps;
         _unconvergedSteps = unconverged;
         _lastLoss = BitConverter.Int64BitsToDouble(lastBits);
+        _lastGamma = BitConverter.Int64BitsToDouble(gammaBits);
+        _gammaFloor = BitConverter.Int64BitsToDouble(floorBits);
+        _backoffs = backoffs;
+        if (!(_gammaFloor >= 0) || !double.IsFinite(_gammaFloor) || backoffs < 0)
+            throw new InvalidDataException($"{path}: gamma_floor_bits / gamma_backoffs out of range; expected a finite floor ≥ 0 and a count ≥ 0.");
     }
 
     private string Fingerprint()
@@ -238,81 +319,4 @@ internal abstract class GlassExperimentBase : IExperiment
     }
 
     public void Dispose() { }
-}
-
-/// <summary>
-/// GLASS on an S² pair (Eq. 2 + Eq. 4). With model.manifold.learn_rotation, the layer sees
-/// (X, R_θ·Y) for the <see cref="RotationBackbone"/> R_θ = exp([ω]×)·R₀, trained with the layer by one Adam
-/// (ω is the last parameter in optimizer.bin; R₀ is stored in experiment.json).
-/// </summary>
-internal sealed class ManifoldExperiment : GlassExperimentBase
-{
-    private const string InitialRotationKey = "rotation_init_bits";
-
-    public ManifoldExperiment(GlassExperimentOptions o, ComputeDevice device) : this(o, device, S2Pair.Generate(o.S2!, o.Train.Seed)) { }
-
-    private ManifoldExperiment(GlassExperimentOptions o, ComputeDevice device, S2Pair pair)
-        : this(o, device, pair, o.Manifold!.LearnRotation ? new RotationBackbone(RotationBackbone.Initialise(o.Manifold.RotationInit, pair.X, pair.Y), o.Manifold.RotationLr / o.Train.Lr) : null) { }
-
-    private ManifoldExperiment(GlassExperimentOptions o, ComputeDevice device, S2Pair pair, RotationBackbone? rotation)
-        : base(o, device, GlassLayer.ForSphere(o.Manifold!, o.Ot, o.Train.Slices, o.Train.Seed), pair.X, pair.Y, 3, pair.GroundTruth,
-            rotation is null ? null : new[] { rotation.Omega })
-    {
-        Pair = pair;
-        Rotation = rotation;
-    }
-
-    internal S2Pair Pair { get; }
-    /// <summary>The rotation backbone (null unless learn_rotation).</summary>
-    internal RotationBackbone? Rotation { get; }
-    public override string Kind => "manifold";
-
-    protected override Var Backbone(Var y) => Rotation is null ? y : Rotation.Apply(y);
-
-    /// <summary>
-    /// rotation_error_deg: the angle of R_θ·R (R the data's rotation, so R_θ = Rᵀ is the ground truth), and
-    /// rotation_init_error_deg, the same for R₀.
-    /// </summary>
-    protected override void EvaluateExtra(Dictionary<string, double> metrics)
-    {
-        if (Rotation is null) return;
-        var truth = Rotations.Transpose(Pair.Rotation);
-        metrics["rotation_error_deg"] = Rotations.AngleDeg(Rotation.Matrix(), truth);
-        metrics["rotation_init_error_deg"] = Rotations.AngleDeg(Rotation.Initial, truth);
-    }
-
-    protected override void SaveExtra(Dictionary<string, object> state)
-    {
-        if (Rotation is null) return;
-        state[InitialRotationKey] = Rotation.Initial.Select(BitConverter.DoubleToInt64Bits).ToArray();
-        state["rotation"] = Rotation.Matrix(); // R_θ for readers; not read back (ω is in optimizer.bin)
-    }
-
-    protected override Action? ReadExtra(JsonElement root, string path)
-    {
-        if (Rotation is null) return null;
-        if (!root.TryGetProperty(InitialRotationKey, out var e) || e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != 9)
-            throw new InvalidDataException($"{path}: '{InitialRotationKey}' missing or not 9 numbers; expected the initial rotation R₀ of model.manifold.learn_rotation.");
-        var r0 = e.EnumerateArray().Select(z => BitConverter.Int64BitsToDouble(z.GetInt64())).ToArray();
-        if (r0.Any(z => !double.IsFinite(z)))
-            throw new InvalidDataException($"{path}: '{InitialRotationKey}' holds a non-finite value; expected a rotation matrix.");
-        return () => Rotation.SetInitial(r0);
-    }
-}
-
-/// <summary>GLASS on an SBM pair (Eq. 3 + Eq. 5) with the diffusion features of <see cref="GraphFeatures"/>.</summary>
-internal sealed class GraphExperiment : GlassExperimentBase
-{
-    public GraphExperiment(GlassExperimentOptions o, ComputeDevice device) : this(o, device, GraphPair.Sbm(o.Sbm!, o.Train.Seed)) { }
-
-    private GraphExperiment(GlassExperimentOptions o, ComputeDevice device, GraphPair pair)
-        : base(o, device, GlassLayer.ForFeatures(o.Graph!.FeatDim, o.Ot, o.Train.Slices, o.Train.Seed),
-            GraphFeatures.Diffusion(pair.AdjacencyX, o.Graph, o.Train.Seed, device),
-            GraphFeatures.Diffusion(pair.AdjacencyY, o.Graph, o.Train.Seed, device), o.Graph.FeatDim, pair.GroundTruth)
-    {
-        Pair = pair;
-    }
-
-    internal GraphPair Pair { get; }
-    public override string Kind => "graph";
 }

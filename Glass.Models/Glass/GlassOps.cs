@@ -44,8 +44,10 @@ internal static class GlassOps
     /// Elementwise g(c) = min(θ, R)/sin θ with θ = arccos(clamp(c, −1, 1)), so that for a unit x, an anchor a
     /// and a tangent u ⊥ a, ⟨u, Log_a(x)⟩ clamped to the chart radius R equals g(⟨a, x⟩)·⟨u, x⟩
     /// (Log_a(x) = θ/sin θ·(x − cos θ·a)). Series near θ = 0; the derivative is 0 within 1e-9 of the antipode.
+    /// With <paramref name="mask"/> (model.manifold.chart: mask), g = 0 beyond the radius instead: the anchor's term
+    /// of Eq. 2 vanishes outside its chart (derivative 0 there; the jump at θ = R carries no gradient).
     /// </summary>
-    public static Var LogMapScale(Var c, double radius)
+    public static Var LogMapScale(Var c, double radius, bool mask = false)
     {
         int len = c.Length;
         var y = new double[len];
@@ -60,6 +62,7 @@ internal static class GlassOps
                 if (th < SmallTheta) { y[k] = 1 + th * th / 6; dy[k] = -(1.0 / 3 + 2 * th * th / 15); }
                 else { y[k] = th / s; dy[k] = -(s - th * x) / (s * s * s); }
             }
+            else if (mask) { y[k] = 0; dy[k] = 0; }
             else if (s > MinSin) { y[k] = radius / s; dy[k] = radius * x / (s * s * s); }
             else { y[k] = radius / MinSin; dy[k] = 0; }
             if (c.Value[k] > 1 || c.Value[k] < -1) dy[k] = 0;

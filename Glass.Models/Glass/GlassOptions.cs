@@ -71,6 +71,28 @@ public sealed record ManifoldProjectionOptions
     /// step walks away from a good initialisation before the plan sharpens.
     /// </summary>
     public double RotationLr { get; init; } = 1e-3;
+    /// <summary>chart: clamp | mask — what happens to a point outside an anchor's chart radius (see <see cref="ChartMode"/>).</summary>
+    public ChartMode Chart { get; init; } = ChartMode.Clamp;
+}
+
+/// <summary>Readings of "anchors within injectivity radius" / the chart radius of GLASS Eq. 2 (model.manifold.chart).</summary>
+public enum ChartMode
+{
+    /// <summary>clamp: the log map's norm is clamped to the chart radius R (direction kept; the default).</summary>
+    Clamp,
+    /// <summary>mask: an anchor contributes nothing (its term of Eq. 2 is zero) at points farther than R from it.</summary>
+    Mask,
+}
+
+/// <summary>How the node features ψ_τ of GLASS Eq. 3 are built (model.graph.features).</summary>
+public enum GraphFeatureMode
+{
+    /// <summary>structural: heat-kernel diffusion of 8 structural node signals, randomly projected to feat_dim (the default).</summary>
+    Structural,
+    /// <summary>spectral: the heat-kernel spectral embedding ψ_τ(v) = (e^{−τλ_ℓ} u_ℓ(v))_{ℓ=1..p} of the paper's Eq. 3.</summary>
+    Spectral,
+    /// <summary>probes: heat-kernel diffusion e^{−τL} of feat_dim random ±1 probe vectors (seeded; the same probes on both graphs).</summary>
+    Probes,
 }
 
 /// <summary>model.graph: the projection of Eq. 3 on Chebyshev diffusion features ψ_τ.</summary>
@@ -82,6 +104,8 @@ public sealed record GraphProjectionOptions
     public int ChebyDegree { get; init; } = 12;
     /// <summary>feat_dim: feature dimension p (≥ 1).</summary>
     public int FeatDim { get; init; } = 32;
+    /// <summary>features: structural | spectral | probes (see <see cref="GraphFeatureMode"/>).</summary>
+    public GraphFeatureMode Features { get; init; } = GraphFeatureMode.Structural;
 }
 
 /// <summary>ot: the inner entropic 1-D OT.</summary>
@@ -118,6 +142,20 @@ public sealed record TrainOptions
     public double GammaMin { get; init; } = 0.01;
     /// <summary>seed: seeds data generation and initialisation.</summary>
     public int Seed { get; init; }
+    /// <summary>
+    /// gamma_backoff: when a step's Sinkhorn solve (any slice) stops at max_iter, redo the step's forward at
+    /// 2γ (up to γ₀) and keep that γ as a floor for the next steps (the floor decays by gamma_decay per step), so
+    /// training never rests on an unconverged plan while γ can still be raised (Glass's extension; default true). False: the reference
+    /// behaviour (last iterate used, the step counted as unconverged).
+    /// </summary>
+    public bool GammaBackoff { get; init; } = true;
+    /// <summary>
+    /// stop_rel_change: stop before train.steps once |L̄_prev − L̄_last| ≤ stop_rel_change·|L̄_prev|, L̄ the mean loss
+    /// over two consecutive windows of stop_window steps (≥ 0; 0 = run all steps).
+    /// </summary>
+    public double StopRelChange { get; init; }
+    /// <summary>stop_window: window of the stopping rule, in steps (≥ 1).</summary>
+    public int StopWindow { get; init; } = 50;
 }
 
 /// <summary>A whole GLASS experiment: exactly one of (S2 + Manifold) or (Sbm + Graph) is set.</summary>

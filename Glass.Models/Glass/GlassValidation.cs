@@ -21,6 +21,7 @@ internal static class GlassValidation
         Require(Enum.IsDefined(o.GateMode), "model.manifold.gate_mode", o.GateMode.ToString(), "fixed | tie | learn");
         Require(o.RotationLr > 0 && double.IsFinite(o.RotationLr), "model.manifold.rotation_lr", F(o.RotationLr), "a finite value > 0");
         Require(Enum.IsDefined(o.RotationInit), "model.manifold.rotation_init", o.RotationInit.ToString(), "moments | identity");
+        Require(Enum.IsDefined(o.Chart), "model.manifold.chart", o.Chart.ToString(), "clamp | mask");
     }
 
     public static void Check(GraphProjectionOptions o)
@@ -28,6 +29,7 @@ internal static class GlassValidation
         Require(o.Tau > 0 && double.IsFinite(o.Tau), "model.graph.tau", F(o.Tau), "a finite value > 0");
         Require(o.ChebyDegree >= 1, "model.graph.cheby_degree", o.ChebyDegree.ToString(CultureInfo.InvariantCulture), "an integer ≥ 1");
         Require(o.FeatDim >= 1, "model.graph.feat_dim", o.FeatDim.ToString(CultureInfo.InvariantCulture), "an integer ≥ 1");
+        Require(Enum.IsDefined(o.Features), "model.graph.features", o.Features.ToString(), "structural | spectral | probes");
     }
 
     public static void Check(OtOptions o)
@@ -46,6 +48,8 @@ internal static class GlassValidation
         Slices(o.Slices);
         Require(o.GammaDecay > 0 && o.GammaDecay <= 1, "train.gamma_decay", F(o.GammaDecay), "a value in (0, 1]");
         Require(o.GammaMin > 0 && double.IsFinite(o.GammaMin), "train.gamma_min", F(o.GammaMin), "a finite value > 0");
+        Require(o.StopRelChange >= 0 && double.IsFinite(o.StopRelChange), "train.stop_rel_change", F(o.StopRelChange), "a finite value ≥ 0 (0 = off)");
+        Require(o.StopWindow >= 1, "train.stop_window", o.StopWindow.ToString(CultureInfo.InvariantCulture), "an integer ≥ 1");
     }
 
     public static void Slices(int slices) =>

@@ -21,7 +21,8 @@ internal interface IProjection
 /// ⟨u_k, Log_{a_k}(x)⟩_R = min(θ, R)/sin θ · ⟨ũ_k, x⟩, θ = d(a_k, x), ũ_k = u_k − ⟨u_k, a_k⟩a_k,
 /// a_k = â_k/‖â_k‖. The log map is clamped to the chart radius R (its norm is min(θ, R)): points outside an
 /// anchor's chart keep the direction of their log map but not its growth, and the antipodal singularity of
-/// Log is never reached. Gate width σ: fixed → c; tie → c/√K; learn → exp(log σ) learned, initialised c/√K.
+/// Log is never reached (chart: clamp, the default). With chart: mask, the term of anchor k is 0 at points farther
+/// than R from a_k (a point outside every chart scores 0). Gate width σ: fixed → c; tie → c/√K; learn → exp(log σ) learned, initialised c/√K.
 /// Parameters: anchors â (K×3), directions u (K×3), weights ℓ (1×K), and log σ (1×1) in learn mode.
 /// </summary>
 internal sealed class ManifoldProjection : IProjection
@@ -29,6 +30,7 @@ internal sealed class ManifoldProjection : IProjection
     private readonly Parameter _anchors, _u, _alpha;
     private readonly Parameter? _logSigma;
     private readonly double _sigma, _radius;
+    private readonly bool _mask;
 
     public ManifoldProjection(ManifoldProjectionOptions o, string prefix, int seed)
     {
@@ -49,6 +51,7 @@ internal sealed class ManifoldProjection : IProjection
         double cRad = o.GateCPerSqrtkDeg * Math.PI / 180;
         _sigma = o.GateMode == GateMode.Fixed ? cRad : cRad / Math.Sqrt(k);
         _radius = o.ChartRadiusDeg * Math.PI / 180;
+        _mask = o.Chart == ChartMode.Mask;
         if (o.GateMode == GateMode.Learn) _logSigma = new Parameter(prefix + "log_sigma", new[] { Math.Log(_sigma) }, 1, 1);
         Parameters = _logSigma is null ? new[] { _anchors, _u, _alpha } : new[] { _anchors, _u, _alpha, _logSigma };
     }
@@ -61,7 +64,7 @@ internal sealed class ManifoldProjection : IProjection
         var u = p[_u];
         var ut = Op.Sub(u, Op.Mul(Op.Sum(Op.Mul(u, a), 1), a));            // ũ_k = u_k − ⟨u_k, a_k⟩a_k (K×3)
         var c = Op.MatMul(x, Op.Transpose(a));                             // cos θ_ik, n×K
-        var proj = Op.Mul(GlassOps.LogMapScale(c, _radius), Op.MatMul(x, Op.Transpose(ut))); // ⟨u_k, Log_{a_k}(x_i)⟩_R
+        var proj = Op.Mul(GlassOps.LogMapScale(c, _radius, _mask), Op.MatMul(x, Op.Transpose(ut))); // ⟨u_k, Log_{a_k}(x_i)⟩_R
         Var logits = _logSigma is null
             ? Op.Scale(GlassOps.ArccosSquared(c), -0.5 / (_sigma * _sigma))
             : Op.Mul(GlassOps.ArccosSquared(c), Op.Scale(Op.Exp(Op.Scale(p[_logSigma], -2)), -0.5));

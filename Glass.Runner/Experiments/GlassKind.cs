@@ -31,71 +31,97 @@ internal sealed class GlassKind : IExperimentKind
     public BoundExperiment Bind(ConfigSection root, ConfigSection model, string expName, ConfigOverrides overrides)
     {
         var data = root.Section("data");
-        S2DataOptions? s2 = null;
-        SbmDataOptions? sbm = null;
-        if (_manifold)
-        {
-            var d = new S2DataOptions();
-            s2 = new S2DataOptions
-            {
-                N = data.Int("n", d.N, min: 2),
-                NoiseDeg = data.Double("noise_deg", d.NoiseDeg, NumberRange.Closed(0, 180)),
-                Rotation = data.Bool("rotation", d.Rotation),
-            };
-        }
-        else
-        {
-            var d = new SbmDataOptions();
-            int n = data.Int("n", d.N, min: 2);
-            sbm = new SbmDataOptions
-            {
-                N = n,
-                Blocks = data.Int("blocks", d.Blocks, min: 1, max: n),
-                PIn = data.Double("p_in", d.PIn, NumberRange.Probability),
-                POut = data.Double("p_out", d.POut, NumberRange.Probability),
-                RewireProb = data.Double("rewire_prob", d.RewireProb, NumberRange.Probability),
-                PlantedPerm = data.Bool("planted_perm", d.PlantedPerm),
-            };
-        }
+        var (s2, sbm) = _manifold ? (BindS2(data), (SbmDataOptions?)null) : ((S2DataOptions?)null, BindSbm(data));
         data.Finish();
 
         var m = model.Section(Name);
-        ManifoldProjectionOptions? manifold = null;
-        GraphProjectionOptions? graph = null;
-        if (_manifold)
-        {
-            var d = new ManifoldProjectionOptions();
-            manifold = new ManifoldProjectionOptions
-            {
-                K = m.Int("K", d.K, min: 1),
-                ChartRadiusDeg = m.Double("chart_radius_deg", d.ChartRadiusDeg, NumberRange.Open(0, 180)),
-                GateMode = m.Choice("gate_mode", GateName(d.GateMode), GateNames) switch
-                {
-                    "fixed" => GateMode.Fixed,
-                    "tie" => GateMode.Tie,
-                    _ => GateMode.Learn,
-                },
-                GateCPerSqrtkDeg = m.Double("gate_c_per_sqrtk_deg", d.GateCPerSqrtkDeg, NumberRange.Positive),
-                InitUScale = m.Double("init_u_scale", d.InitUScale, NumberRange.Positive),
-                // Not in the reference schema: the rotation backbone of GLASS §5 (off by default, so the papers' configs mean what they meant).
-                LearnRotation = m.Bool("learn_rotation", d.LearnRotation),
-                RotationLr = m.Double("rotation_lr", d.RotationLr, NumberRange.Positive),
-                RotationInit = m.Choice("rotation_init", RotationInitName(d.RotationInit), RotationInitNames) == "identity" ? RotationInit.Identity : RotationInit.Moments,
-            };
-        }
-        else
-        {
-            var d = new GraphProjectionOptions();
-            graph = new GraphProjectionOptions
-            {
-                Tau = m.Double("tau", d.Tau, NumberRange.Positive),
-                ChebyDegree = m.Int("cheby_degree", d.ChebyDegree, min: 1),
-                FeatDim = m.Int("feat_dim", d.FeatDim, min: 1),
-            };
-        }
+        var (manifold, graph) = _manifold ? (BindManifold(m), (GraphProjectionOptions?)null) : ((ManifoldProjectionOptions?)null, BindGraph(m));
         m.Finish();
 
-        // ot: top level in the paper's examples; accepted under model too (their flattened text allows both readings).
+        var (otSec, ot) = BindOt(root, model);
+        var train = BindTrain(root, overrides);
+
+        CheckSize(data, s2, sbm, manifold, graph, train);
+        CheckGamma(otSec, ot, s2?.N ?? sbm!.N);
+
+        var options = new GlassExperimentOptions
+        {
+            ExpName = expName, S2 = s2, Sbm = sbm, Manifold = manifold, Graph = graph, Ot = ot, Train = train,
+        };
+        return new Bound(Name, options);
+    }
+
+    private static S2DataOptions BindS2(ConfigSection data)
+    {
+        var d = new S2DataOptions();
+        return new S2DataOptions
+        {
+            N = data.Int("n", d.N, min: 2),
+            NoiseDeg = data.Double("noise_deg", d.NoiseDeg, NumberRange.Closed(0, 180)),
+            Rotation = data.Bool("rotation", d.Rotation),
+        };
+    }
+
+    private static SbmDataOptions BindSbm(ConfigSection data)
+    {
+        var d = new SbmDataOptions();
+        int n = data.Int("n", d.N, min: 2);
+        return new SbmDataOptions
+        {
+            N = n,
+            Blocks = data.Int("blocks", d.Blocks, min: 1, max: n),
+            PIn = data.Double("p_in", d.PIn, NumberRange.Probability),
+            POut = data.Double("p_out", d.POut, NumberRange.Probability),
+            RewireProb = data.Double("rewire_prob", d.RewireProb, NumberRange.Probability),
+            PlantedPerm = data.Bool("planted_perm", d.PlantedPerm),
+        };
+    }
+
+    private static ManifoldProjectionOptions BindManifold(ConfigSection m)
+    {
+        var d = new ManifoldProjectionOptions();
+        return new ManifoldProjectionOptions
+        {
+            K = m.Int("K", d.K, min: 1),
+            ChartRadiusDeg = m.Double("chart_radius_deg", d.ChartRadiusDeg, NumberRange.Open(0, 180)),
+            GateMode = m.Choice("gate_mode", GateName(d.GateMode), GateNames) switch
+            {
+                "fixed" => GateMode.Fixed,
+                "tie" => GateMode.Tie,
+                _ => GateMode.Learn,
+            },
+            GateCPerSqrtkDeg = m.Double("gate_c_per_sqrtk_deg", d.GateCPerSqrtkDeg, NumberRange.Positive),
+            InitUScale = m.Double("init_u_scale", d.InitUScale, NumberRange.Positive),
+            // Not in the reference schema: the rotation backbone of GLASS §5 (off by default, so the papers' configs mean what they meant).
+            LearnRotation = m.Bool("learn_rotation", d.LearnRotation),
+            RotationLr = m.Double("rotation_lr", d.RotationLr, NumberRange.Positive),
+            RotationInit = m.Choice("rotation_init", RotationInitName(d.RotationInit), RotationInitNames) == "identity" ? RotationInit.Identity : RotationInit.Moments,
+            // Not in the reference schema: the reading of the chart radius (docs/notation.md).
+            Chart = m.Choice("chart", "clamp", ChartNames) == "mask" ? ChartMode.Mask : ChartMode.Clamp,
+        };
+    }
+
+    private static GraphProjectionOptions BindGraph(ConfigSection m)
+    {
+        var d = new GraphProjectionOptions();
+        return new GraphProjectionOptions
+        {
+            Tau = m.Double("tau", d.Tau, NumberRange.Positive),
+            ChebyDegree = m.Int("cheby_degree", d.ChebyDegree, min: 1),
+            FeatDim = m.Int("feat_dim", d.FeatDim, min: 1),
+            // Not in the reference schema: how ψ_τ is built (docs/notation.md).
+            Features = m.Choice("features", "structural", FeatureNames) switch
+            {
+                "spectral" => GraphFeatureMode.Spectral,
+                "probes" => GraphFeatureMode.Probes,
+                _ => GraphFeatureMode.Structural,
+            },
+        };
+    }
+
+    /// <summary><c>ot</c>: top level in the paper's examples; accepted under model too (their flattened text allows both readings).</summary>
+    private static (ConfigSection Section, OtOptions Ot) BindOt(ConfigSection root, ConfigSection model)
+    {
         if (root.Has("ot") && model.Has("ot"))
             throw model.ErrorAt("ot", "given both at the top level and under model; expected it once");
         model.Declare("ot");
@@ -113,8 +139,12 @@ internal sealed class GlassKind : IExperimentKind
             RankCap = otSec.Int("rank_cap", od.RankCap, min: 0),
         };
         otSec.Finish();
+        return (otSec, ot);
+    }
 
-        // seed: under train (the paper's examples) or at the top level; the command line wins.
+    /// <summary><c>train</c>; <c>seed</c> under train (the paper's examples) or at the top level; the command line wins.</summary>
+    private static TrainOptions BindTrain(ConfigSection root, ConfigOverrides overrides)
+    {
         var tr = root.Section("train");
         root.Declare("seed");
         if (root.Has("seed") && tr.Has("seed"))
@@ -137,17 +167,13 @@ internal sealed class GlassKind : IExperimentKind
             GammaDecay = tr.Double("gamma_decay", td.GammaDecay, NumberRange.LeftOpen(0, 1)),
             GammaMin = tr.Double("gamma_min", td.GammaMin, NumberRange.Positive),
             Seed = tr.Int("seed", td.Seed, min: 0, overrideValue: seedOverride),
+            // Glass's extensions: γ back-off on unconverged solves and the stopping rule.
+            GammaBackoff = tr.Bool("gamma_backoff", td.GammaBackoff),
+            StopRelChange = tr.Double("stop_rel_change", td.StopRelChange, NumberRange.NonNegative),
+            StopWindow = tr.Int("stop_window", td.StopWindow, min: 1),
         };
         tr.Finish();
-
-        CheckSize(data, s2, sbm, manifold, graph, train);
-        CheckGamma(otSec, ot, s2?.N ?? sbm!.N);
-
-        var options = new GlassExperimentOptions
-        {
-            ExpName = expName, S2 = s2, Sbm = sbm, Manifold = manifold, Graph = graph, Ot = ot, Train = train,
-        };
-        return new Bound(Name, options);
+        return train;
     }
 
     /// <summary>
@@ -206,6 +232,10 @@ internal sealed class GlassKind : IExperimentKind
 
     private static readonly string[] RotationInitNames = { "moments", "identity" };
 
+    private static readonly string[] ChartNames = { "clamp", "mask" };
+
+    private static readonly string[] FeatureNames = { "structural", "spectral", "probes" };
+
     private static string RotationInitName(RotationInit r) => r == RotationInit.Identity ? "identity" : "moments";
 
     private static string GateName(GateMode g) => g switch
@@ -222,6 +252,8 @@ internal sealed class GlassKind : IExperimentKind
         public override int Seed => options.Train.Seed;
 
         public override int Steps => options.Train.Steps;
+
+        public override StoppingRule? Stopping => StoppingRule.From(options.Train);
 
         public override object Options => options;
 

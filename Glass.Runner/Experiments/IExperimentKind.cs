@@ -54,6 +54,9 @@ internal abstract class BoundExperiment
     /// <summary>The resolved number of training steps.</summary>
     public abstract int Steps { get; }
 
+    /// <summary>The rule that may end the run before <see cref="Steps"/> (null: run every step).</summary>
+    public virtual Glass.Models.Glass.StoppingRule? Stopping => null;
+
     /// <summary>The options record the experiment is built from (for tests and diagnostics).</summary>
     public abstract object Options { get; }
 

@@ -71,7 +71,7 @@ internal static class RunDriver
         using var folder = RunFolder.Create(config.OutDir, config.ExpName, s.Now(), files);
         using var metrics = MetricsWriter.Create(folder.MetricsPath, exp.MetricColumns);
         if (!s.Quiet) s.Out.WriteLine($"glass run: {config.ExpName} ({config.Kind}, seed {config.Seed}, {config.Steps} steps) on {device.Name} → {folder.Dir}");
-        return Drive(folder, config, exp, device, metrics, s);
+        return Drive(folder, config, exp, device, metrics, s, Array.Empty<double[]>());
     }
 
     /// <summary>Continues the run in <paramref name="runDir"/> from its latest checkpoint (or from step 0 when it has none).</summary>
@@ -89,6 +89,7 @@ internal static class RunDriver
         using var exp = Build(config, device);
         var ckpt = folder.LatestCheckpoint();
         MetricsWriter metrics;
+        IReadOnlyList<double[]> priorLosses = Array.Empty<double[]>();
         if (ckpt is null)
         {
             metrics = MetricsWriter.Create(folder.MetricsPath, exp.MetricColumns);
@@ -100,13 +101,23 @@ internal static class RunDriver
             exp.LoadState(ckpt.Dir);
             if (exp.CompletedSteps != ckpt.Step)
                 throw new InvalidDataException($"checkpoint {ckpt.Dir} is for step {ckpt.Step}, but the experiment restored {exp.CompletedSteps} completed steps.");
+            priorLosses = PriorLosses(folder, ckpt.MetricRows);
             metrics = MetricsWriter.Resume(folder.MetricsPath, exp.MetricColumns, ckpt.MetricRows);
         }
         using (metrics)
         {
             if (!s.Quiet) s.Out.WriteLine($"glass run: resuming {folder.Dir} at step {exp.CompletedSteps}/{exp.TotalSteps} on {device.Name}");
-            return Drive(folder, config, exp, device, metrics, s);
+            return Drive(folder, config, exp, device, metrics, s, priorLosses);
         }
+    }
+
+    /// <summary>(loss, γ) of the first <paramref name="rows"/> metrics rows (what the stopping rule saw before the checkpoint; γ NaN when absent).</summary>
+    private static IReadOnlyList<double[]> PriorLosses(RunFolder folder, int rows)
+    {
+        if (!File.Exists(folder.MetricsPath)) return Array.Empty<double[]>();
+        var t = MetricsTable.Read(folder.MetricsPath);
+        int c = t.IndexOf("loss"), g = t.IndexOf("gamma");
+        return c < 0 ? Array.Empty<double[]>() : t.Rows.Take(rows).Select(r => new[] { r[c], g < 0 ? double.NaN : r[g] }).ToArray();
     }
 
     private static IExperiment Build(RunConfig config, ComputeDevice device)
@@ -120,15 +131,54 @@ internal static class RunDriver
         return exp;
     }
 
-    private static RunOutcome Drive(RunFolder folder, RunConfig config, IExperiment exp, ComputeDevice device, MetricsWriter metrics, RunSettings s)
+    /// <summary>What the step loop ended with.</summary>
+    private sealed record LoopEnd(StepMetrics? Last, bool Interrupted, int LastSaved, string? StopReason);
+
+    private static RunOutcome Drive(RunFolder folder, RunConfig config, IExperiment exp, ComputeDevice device, MetricsWriter metrics, RunSettings s,
+        IReadOnlyList<double[]> priorLosses)
+    {
+        int start = exp.CompletedSteps;
+        var wall = Stopwatch.StartNew();
+        var end = StepLoop(folder, config, exp, metrics, s, priorLosses);
+        if (end.Interrupted)
+        {
+            if (exp.CompletedSteps != end.LastSaved || folder.LatestCheckpoint() is null) Save(folder, config, exp, metrics);
+            s.Err.WriteLine($"glass run: interrupted after step {exp.CompletedSteps}/{exp.TotalSteps}; checkpoint written. Continue with: glass run --resume {folder.Dir}");
+            return new RunOutcome(folder.Dir, false, true, exp.CompletedSteps, exp.CompletedSteps - start);
+        }
+        Save(folder, config, exp, metrics);
+        var summary = WriteSummary(folder, config, exp, device, end, wall.Elapsed.TotalSeconds);
+        if (exp is IExperimentArtifacts art)
+            foreach (var (name, text) in art.Artifacts())
+                RunFolder.WriteAtomically(Path.Combine(folder.Dir, Path.GetFileName(name)), text);
+        if (s.Plots) WritePlots(folder, s);
+        folder.MarkComplete(new JsonObject
+        {
+            ["completed_utc"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+            ["steps"] = exp.CompletedSteps,
+            ["config_hash"] = config.Hash,
+        });
+        if (!s.Quiet)
+        {
+            if (end.StopReason is not null) s.Out.WriteLine($"glass run: stopped at step {exp.CompletedSteps}/{exp.TotalSteps}: {end.StopReason}");
+            if (summary["headline"] is { } h) s.Out.WriteLine("glass run: " + h.GetValue<string>());
+            string lossText = summary["final"]?["loss"] is { } l ? $", final loss {l.ToJsonString()}" : "";
+            s.Out.WriteLine($"glass run: done, {exp.CompletedSteps} steps in {wall.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s{lossText} → {folder.Dir}");
+        }
+        return new RunOutcome(folder.Dir, true, false, exp.CompletedSteps, exp.CompletedSteps - start);
+    }
+
+    /// <summary>Steps until train.steps, cancellation or the stopping rule; appends metrics and checkpoints every save_every steps.</summary>
+    private static LoopEnd StepLoop(RunFolder folder, RunConfig config, IExperiment exp, MetricsWriter metrics, RunSettings s, IReadOnlyList<double[]> priorLosses)
     {
         var cols = exp.MetricColumns;
-        int start = exp.CompletedSteps;
-        var bar = new ProgressBar(s.Err, s.Progress ?? ProgressBar.Auto(s.Quiet), cols, start, exp.TotalSteps);
-        var wall = Stopwatch.StartNew();
-        int lastSaved = start;
+        int lossCol = cols.ToList().IndexOf("loss"), gammaCol = cols.ToList().IndexOf("gamma");
+        var rule = config.Experiment.Stopping;
+        var losses = new List<double>(priorLosses.Select(r => r[0]));
+        var gammas = gammaCol < 0 ? null : new List<double>(priorLosses.Select(r => r[1]));
+        var bar = new ProgressBar(s.Err, s.Progress ?? ProgressBar.Auto(s.Quiet), cols, exp.CompletedSteps, exp.TotalSteps);
+        int lastSaved = exp.CompletedSteps;
         StepMetrics? last = null;
-        bool interrupted = false;
         var report = exp as IExperimentReport;
         if (report is not null)
             report.Report = phase =>
@@ -142,34 +192,36 @@ internal static class RunDriver
         {
             while (exp.CompletedSteps < exp.TotalSteps)
             {
-                if (s.Cancel.IsCancellationRequested) { interrupted = true; break; }
+                if (s.Cancel.IsCancellationRequested) return new LoopEnd(last, true, lastSaved, null);
                 int before = exp.CompletedSteps;
                 last = exp.Step();
                 if (exp.CompletedSteps != before + 1)
                     throw new InvalidOperationException($"the {config.Kind} experiment's Step() moved CompletedSteps from {before} to {exp.CompletedSteps}; expected {before + 1}.");
                 metrics.Append(last);
                 bar.Update(exp.CompletedSteps, last);
+                if (lossCol >= 0) losses.Add(last.Values[lossCol]);
+                if (gammaCol >= 0) gammas!.Add(last.Values[gammaCol]);
+                if (rule is not null && lossCol >= 0 && rule.ShouldStop(losses, gammas))
+                    return new LoopEnd(last, false, lastSaved, rule.Describe(losses));
                 if (config.SaveEvery > 0 && exp.CompletedSteps % config.SaveEvery == 0 && exp.CompletedSteps < exp.TotalSteps)
                 {
                     Save(folder, config, exp, metrics);
                     lastSaved = exp.CompletedSteps;
                 }
             }
+            return new LoopEnd(last, false, lastSaved, null);
         }
         finally
         {
             bar.Finish();
             if (report is not null) report.Report = null;
         }
+    }
 
-        if (interrupted)
-        {
-            if (exp.CompletedSteps != lastSaved || folder.LatestCheckpoint() is null) Save(folder, config, exp, metrics);
-            s.Err.WriteLine($"glass run: interrupted after step {exp.CompletedSteps}/{exp.TotalSteps}; checkpoint written. Continue with: glass run --resume {folder.Dir}");
-            return new RunOutcome(folder.Dir, false, true, exp.CompletedSteps, exp.CompletedSteps - start);
-        }
-
-        Save(folder, config, exp, metrics);
+    /// <summary>Writes summary.json (final metrics row, evaluation, stop reason, headline, report details); returns it.</summary>
+    private static JsonObject WriteSummary(RunFolder folder, RunConfig config, IExperiment exp, ComputeDevice device, LoopEnd end, double wallSeconds)
+    {
+        var cols = exp.MetricColumns;
         var eval = exp.Evaluate();
         var summary = new JsonObject
         {
@@ -179,47 +231,56 @@ internal static class RunDriver
             ["steps"] = exp.CompletedSteps,
             ["config_hash"] = config.Hash,
             ["device"] = device.ShortName,
-            ["wall_seconds_last_session"] = wall.Elapsed.TotalSeconds,
+            ["wall_seconds_last_session"] = wallSeconds,
         };
+        if (end.StopReason is not null) summary["stopped_early"] = end.StopReason;
         var final = new JsonObject();
-        var lastRow = last?.Values ?? LastRow(folder);
+        var lastRow = end.Last?.Values ?? LastRow(folder);
         if (lastRow is not null)
             for (int j = 0; j < cols.Count && j < lastRow.Count; j++) final[cols[j]] = JsonNumber(lastRow[j]);
         summary["final"] = final;
         var ev = new JsonObject();
         foreach (var (k, v) in eval) ev[k] = JsonNumber(v);
         summary["eval"] = ev;
+        if (Headline(eval) is { } headline) summary["headline"] = headline;
         // Facts beyond the metrics (learned GW with restarts: per-restart seeds and scores, the selected seed).
-        if (report?.Details is { } details)
+        if ((exp as IExperimentReport)?.Details is { } details)
             foreach (var (k, v) in details)
                 if (!summary.ContainsKey(k)) summary[k] = v?.DeepClone();
         RunFolder.WriteAtomically(folder.SummaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return summary;
+    }
 
-        if (s.Plots)
+    /// <summary>
+    /// One line of what a run achieved, from its evaluation: perm_acc (and the exact OT plan's), the loss beside the
+    /// independent coupling's and the exact OT plan's, and the steps trained on unconverged Sinkhorn solves; null when
+    /// the evaluation has none of these.
+    /// </summary>
+    internal static string? Headline(IReadOnlyDictionary<string, double> eval)
+    {
+        static string F(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+        var parts = new List<string>();
+        if (eval.TryGetValue("perm_acc", out var pa))
+            parts.Add("perm_acc " + F(pa) + (eval.TryGetValue("exact_ot_perm_acc", out var ea) ? $" (exact OT plan {F(ea)})" : ""));
+        if (eval.TryGetValue("final_loss", out var fl) && eval.TryGetValue("independent_loss", out var il) && eval.TryGetValue("exact_ot_loss", out var el))
+            parts.Add($"loss {F(fl)} vs independent coupling {F(il)} and exact OT {F(el)}");
+        if (eval.TryGetValue("sinkhorn_unconverged_steps", out var us) && eval.TryGetValue("steps", out var st))
+            parts.Add($"{F(us)} of {F(st)} steps on unconverged Sinkhorn solves" + (eval.TryGetValue("gamma_floor", out var gf) && gf > 0 ? $" (γ floor {F(gf)} after {F(eval.GetValueOrDefault("gamma_backoffs"))} back-offs)" : ""));
+        return parts.Count == 0 ? null : string.Join("; ", parts);
+    }
+
+    private static void WritePlots(RunFolder folder, RunSettings s)
+    {
+        try
         {
-            try
-            {
-                var written = RunPlots.WriteRunPlots(folder.Dir, folder.PlotsDir);
-                if (!s.Quiet) s.Out.WriteLine($"glass run: {written.Count} plots in {folder.PlotsDir}");
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // Plots are a convenience: a machine without the native drawing library still completes the run.
-                s.Err.WriteLine($"glass run: warning: plots not written ({e.GetType().Name}: {e.Message})");
-            }
+            var written = RunPlots.WriteRunPlots(folder.Dir, folder.PlotsDir);
+            if (!s.Quiet) s.Out.WriteLine($"glass run: {written.Count} plots in {folder.PlotsDir}");
         }
-        folder.MarkComplete(new JsonObject
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            ["completed_utc"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
-            ["steps"] = exp.CompletedSteps,
-            ["config_hash"] = config.Hash,
-        });
-        if (!s.Quiet)
-        {
-            string lossText = final["loss"] is { } l ? $", final loss {l.ToJsonString()}" : "";
-            s.Out.WriteLine($"glass run: done, {exp.CompletedSteps} steps in {wall.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s{lossText} → {folder.Dir}");
+            // Plots are a convenience: a machine without the native drawing library still completes the run.
+            s.Err.WriteLine($"glass run: warning: plots not written ({e.GetType().Name}: {e.Message})");
         }
-        return new RunOutcome(folder.Dir, true, false, exp.CompletedSteps, exp.CompletedSteps - start);
     }
 
     private static void Save(RunFolder folder, RunConfig config, IExperiment exp, MetricsWriter metrics) =>

@@ -7,7 +7,8 @@ namespace Glass.Runner.Output;
 /// <summary>
 /// PNG plots with ScottPlot 5 (SkiaSharp; the Linux native library without system dependencies comes with it):
 /// per run, loss, γ, nnz and perm_acc over steps; across runs, the same metrics overlaid, and runtime per step
-/// vs n on log–log axes with the least-squares exponent in the title (paper 000, Figure 1).
+/// vs n on log–log axes with the least-squares exponent in the title (paper 000, Figure 1); for an S² run with
+/// alignment.csv, the matched point sets beside the curves (<see cref="AlignmentPlot"/>).
 /// </summary>
 internal static class RunPlots
 {
@@ -16,7 +17,7 @@ internal static class RunPlots
 
     private const int Width = 800, Height = 500;
 
-    /// <summary>Writes <c>&lt;metric&gt;.png</c> for each of <see cref="StepMetrics"/> the run has; returns the files.</summary>
+    /// <summary>Writes <c>&lt;metric&gt;.png</c> for each of <see cref="StepMetrics"/> the run has (and alignment.png when the run has alignment.csv); returns the files.</summary>
     public static IReadOnlyList<string> WriteRunPlots(string runDir, string outDir)
     {
         var table = MetricsTable.Read(Path.Combine(runDir, RunFolder.MetricsFile));
@@ -37,6 +38,7 @@ internal static class RunPlots
             plt.SavePng(path, Width, Height);
             written.Add(path);
         }
+        if (AlignmentPlot.Write(runDir, outDir, table) is { } picture) written.Add(picture);
         return written;
     }
 
