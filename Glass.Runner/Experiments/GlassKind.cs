@@ -160,7 +160,7 @@ internal sealed class GlassKind : IExperimentKind
         var td = new TrainOptions();
         var train = new TrainOptions
         {
-            Lr = tr.Double("lr", td.Lr, NumberRange.Positive),
+            Lr = tr.Double("lr", td.Lr, NumberRange.LeftOpen(0, GwKind.MaxScalar)),
             Steps = tr.Int("steps", td.Steps, min: 1, overrideValue: overrides.Steps),
             Slices = tr.Int("slices", td.Slices, min: 1),
             AnnealGamma = tr.Bool("anneal_gamma", td.AnnealGamma),

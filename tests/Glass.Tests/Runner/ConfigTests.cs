@@ -293,6 +293,7 @@ public class ConfigTests
     [TestCase("model:\n  manifold: {}\not:\n  gamma: \"0.1\"\n", "ot.gamma", "quoted string '0.1'", "a number > 0")]
     [TestCase("model:\n  manifold: {}\ntrain:\n  gamma_decay: 1.5\n", "train.gamma_decay", "got 1.5", "a number in (0, 1]")]
     [TestCase("model:\n  manifold: {}\ntrain:\n  gamma_decay: 0\n", "train.gamma_decay", "got 0", "a number in (0, 1]")]
+    [TestCase("model:\n  manifold: {}\ntrain:\n  lr: 1e308\n", "train.lr", "got 1e308", "a number in (0, 1000000]")]
     [TestCase("data:\n  p_in: 1.2\nmodel:\n  graph: {}\n", "data.p_in", "got 1.2", "a number in [0, 1]")]
     [TestCase("data:\n  rewire_prob: -0.1\nmodel:\n  graph: {}\n", "data.rewire_prob", "got -0.1", "a number in [0, 1]")]
     [TestCase("data:\n  rotation: yes please\nmodel:\n  manifold: {}\n", "data.rotation", "'yes please'", "true or false")]
