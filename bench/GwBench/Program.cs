@@ -135,6 +135,21 @@ switch (args[0])
         Console.WriteLine($"{{\"impl\": \"glass\", \"device\": \"{dev.ShortName}\", \"n\": {c1.Rows}, \"seconds\": {times[times.Count / 2]:G6}, \"all_seconds\": [{string.Join(", ", times.Select(t => t.ToString("G6")))}], \"gw_loss\": {r!.GwLoss:R}, \"iterations\": {r.Iterations}, \"inner_iterations\": {r.InnerIterations}, \"fallbacks\": {r.LogDomainFallbacks}}}");
         break;
     }
+    case "gemm":
+    {
+        // Probe: times MatMulCpu.Gemm (double, n×n·n×n) — the two products of every entropic-GW outer step.
+        int n = int.Parse(args[1]);
+        var rng = new Random(0);
+        var a = new double[n * n]; var b = new double[n * n]; var c = new double[n * n];
+        for (int k = 0; k < a.Length; k++) { a[k] = rng.NextDouble(); b[k] = rng.NextDouble(); }
+        for (int rep = 0; rep < 3; rep++)
+        {
+            var sw = Stopwatch.StartNew();
+            Glass.Kernels.Linalg.MatMulCpu.Gemm(a, b, c, n, n, n);
+            Console.WriteLine($"gemm {n}: {sw.Elapsed.TotalSeconds:F3} s ({2.0 * n * n * n / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s)");
+        }
+        break;
+    }
     case "emd":
     {
         var c = Npy.Read(args[1]);
