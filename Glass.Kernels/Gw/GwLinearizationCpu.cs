@@ -1,5 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
 using Glass.Kernels.Linalg;
 
 namespace Glass.Kernels.Gw;
