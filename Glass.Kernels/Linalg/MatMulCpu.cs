@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 
 namespace Glass.Kernels.Linalg;
@@ -26,8 +27,11 @@ public static class MatMulCpu
     /// <summary>Rows of C per parallel work item (the packed A block stays in L2).</summary>
     internal const int Mc = 64;
 
+    /// <summary>512-bit micro-kernel (AVX-512): NR = 16, same per-entry summation order as the Vector&lt;T&gt; kernel.</summary>
+    private static readonly bool Wide = Vector512.IsHardwareAccelerated && Vector<double>.Count < Vector512<double>.Count;
+
     private static int W => Vector<double>.Count;
-    private static int Nr => 2 * Vector<double>.Count;
+    private static int Nr => Wide ? 2 * Vector512<double>.Count : 2 * Vector<double>.Count;
 
     /// <summary>
     /// <c>C = op(A)·op(B)</c>, or <c>C += op(A)·op(B)</c> when <paramref name="accumulate"/>.
@@ -118,7 +122,11 @@ public static class MatMulCpu
                     double* bPanel = pb + (long)p0 * mPad + (long)panel * kcLen * nr;
                     int j0 = panel * nr;
                     int cols = Math.Min(nr, m - j0);
-                    for (int rp = 0; rp < rowPanels; rp++)
+                    int rp = 0;
+                    if (Wide && cols == nr)
+                        for (; rp + 1 < rowPanels && (rp + 2) * Mr <= rows; rp += 2)
+                            MicroKernel512x8(kcLen, pa + (long)rp * kcLen * Mr, pa + (long)(rp + 1) * kcLen * Mr, bPanel, pc + (long)(i0 + rp * Mr) * m + j0, m);
+                    for (; rp < rowPanels; rp++)
                     {
                         int r0 = rp * Mr;
                         MicroKernel(kcLen, pa + (long)rp * kcLen * Mr, bPanel,
@@ -173,6 +181,11 @@ public static class MatMulCpu
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MicroKernel(int kcLen, double* pa, double* pb, double* c, int ldc, int mr, int nr)
     {
+        if (Wide)
+        {
+            MicroKernel512(kcLen, pa, pb, c, ldc, mr, nr);
+            return;
+        }
         int w = W;
         Vector<double> c00 = default, c01 = default, c10 = default, c11 = default,
                        c20 = default, c21 = default, c30 = default, c31 = default;
@@ -218,5 +231,94 @@ public static class MatMulCpu
     {
         Unsafe.WriteUnaligned(c, Unsafe.ReadUnaligned<Vector<double>>(c) + lo);
         Unsafe.WriteUnaligned(c + w, Unsafe.ReadUnaligned<Vector<double>>(c + w) + hi);
+    }
+
+    /// <summary><see cref="MicroKernel"/> with <see cref="Vector512{T}"/> registers (MR×16 tile, 8 accumulators).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MicroKernel512(int kcLen, double* pa, double* pb, double* c, int ldc, int mr, int nr)
+    {
+        const int w = 8;
+        Vector512<double> c00 = default, c01 = default, c10 = default, c11 = default,
+                          c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < kcLen; p++)
+        {
+            var b0 = Vector512.Load(pb);
+            var b1 = Vector512.Load(pb + w);
+            var a0 = Vector512.Create(pa[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(pa[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(pa[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(pa[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            pa += Mr;
+            pb += 2 * w;
+        }
+
+        if (mr == Mr && nr == 2 * w)
+        {
+            AddRow512(c, c00, c01);
+            AddRow512(c + ldc, c10, c11);
+            AddRow512(c + 2 * ldc, c20, c21);
+            AddRow512(c + 3 * ldc, c30, c31);
+            return;
+        }
+
+        const int stride = 2 * w;
+        double* tile = stackalloc double[Mr * stride];
+        c00.Store(tile); c01.Store(tile + w);
+        c10.Store(tile + stride); c11.Store(tile + stride + w);
+        c20.Store(tile + 2 * stride); c21.Store(tile + 2 * stride + w);
+        c30.Store(tile + 3 * stride); c31.Store(tile + 3 * stride + w);
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++)
+                c[(long)i * ldc + j] += tile[i * stride + j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddRow512(double* c, Vector512<double> lo, Vector512<double> hi)
+    {
+        (Vector512.Load(c) + lo).Store(c);
+        (Vector512.Load(c + 8) + hi).Store(c + 8);
+    }
+
+    /// <summary>Two consecutive full MR-row panels at once (8×16 tile, 16 <see cref="Vector512{T}"/> accumulators: one B load
+    /// feeds 8 rows); same per-entry summation order as <see cref="MicroKernel"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MicroKernel512x8(int kcLen, double* pa0, double* pa1, double* pb, double* c, int ldc)
+    {
+        const int w = 8;
+        Vector512<double> c00 = default, c01 = default, c10 = default, c11 = default,
+                          c20 = default, c21 = default, c30 = default, c31 = default,
+                          c40 = default, c41 = default, c50 = default, c51 = default,
+                          c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kcLen; p++)
+        {
+            var b0 = Vector512.Load(pb);
+            var b1 = Vector512.Load(pb + w);
+            var a = Vector512.Create(pa0[0]);
+            c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
+            a = Vector512.Create(pa0[1]);
+            c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
+            a = Vector512.Create(pa0[2]);
+            c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
+            a = Vector512.Create(pa0[3]);
+            c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
+            a = Vector512.Create(pa1[0]);
+            c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41);
+            a = Vector512.Create(pa1[1]);
+            c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51);
+            a = Vector512.Create(pa1[2]);
+            c60 = Vector512.FusedMultiplyAdd(a, b0, c60); c61 = Vector512.FusedMultiplyAdd(a, b1, c61);
+            a = Vector512.Create(pa1[3]);
+            c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71);
+            pa0 += Mr; pa1 += Mr;
+            pb += 2 * w;
+        }
+        AddRow512(c, c00, c01); AddRow512(c + ldc, c10, c11);
+        AddRow512(c + 2 * ldc, c20, c21); AddRow512(c + 3 * ldc, c30, c31);
+        AddRow512(c + 4 * ldc, c40, c41); AddRow512(c + 5 * ldc, c50, c51);
+        AddRow512(c + 6 * ldc, c60, c61); AddRow512(c + 7 * ldc, c70, c71);
     }
 }

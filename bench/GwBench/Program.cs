@@ -4,7 +4,8 @@
 //   dotnet run -c Release --project bench/GwBench -- snare pool SEEDS [key=value ...]   (single runs, embeddings dumped to $POOL_DIR; diagnostics)
 //   dotnet run -c Release --project bench/GwBench -- snare baseline [EPS,..] [K,..] [tol=.. innertol=.. maxiter=.. innermax=.. warm=0/1]
 //   dotnet run -c Release --project bench/GwBench -- snare baseline
-//   dotnet run -c Release --project bench/GwBench -- egw C1.npy C2.npy EPS [device]     (times EntropicGw.Solve; prints JSON)
+//   dotnet run -c Release --project bench/GwBench -- egw C1.npy C2.npy EPS [device] [repeats] [max_iter] [warm]   (times EntropicGw.Solve; prints JSON)
+//   dotnet run -c Release --project bench/GwBench -- gemm N                              (times MatMulCpu.Gemm, N×N·N×N)
 //   dotnet run -c Release --project bench/GwBench -- inductive N [device]
 //   dotnet run -c Release --project bench/GwBench -- emd M.npy [repeats]                (times ExactTransport.Solve, uniform marginals; prints JSON)
 //   dotnet run -c Release --project bench/GwBench -- cg C1.npy C2.npy [repeats]         (times ExactGw.Solve from the product coupling; prints JSON)
@@ -123,16 +124,32 @@ switch (args[0])
         using var dev = ComputeDevice.Open(args.Length > 4 ? args[4] : "cpu");
         int repeats = args.Length > 5 ? int.Parse(args[5]) : 3;
         int maxIter = args.Length > 6 ? int.Parse(args[6]) : 1000;
+        bool warm = args.Length > 7 && args[7] == "warm";
         var times = new List<double>();
         EntropicGwResult? r = null;
         for (int k = 0; k < repeats; k++)
         {
             var sw = Stopwatch.StartNew();
-            r = EntropicGw.Solve(dev, c1.Data, c2.Data, c1.Rows, c2.Rows, null, null, new EntropicGwOptions { Epsilon = eps, MaxIter = maxIter });
+            r = EntropicGw.Solve(dev, c1.Data, c2.Data, c1.Rows, c2.Rows, null, null, new EntropicGwOptions { Epsilon = eps, MaxIter = maxIter, WarmStart = warm });
             times.Add(sw.Elapsed.TotalSeconds);
         }
         times.Sort();
-        Console.WriteLine($"{{\"impl\": \"glass\", \"device\": \"{dev.ShortName}\", \"n\": {c1.Rows}, \"seconds\": {times[times.Count / 2]:G6}, \"all_seconds\": [{string.Join(", ", times.Select(t => t.ToString("G6")))}], \"gw_loss\": {r!.GwLoss:R}, \"iterations\": {r.Iterations}, \"inner_iterations\": {r.InnerIterations}, \"fallbacks\": {r.LogDomainFallbacks}}}");
+        Console.WriteLine($"{{\"impl\": \"glass\", \"device\": \"{dev.ShortName}\", \"n\": {c1.Rows}, \"warm_start\": {(warm ? "true" : "false")}, \"seconds\": {times[times.Count / 2]:G6}, \"all_seconds\": [{string.Join(", ", times.Select(t => t.ToString("G6")))}], \"gw_loss\": {r!.GwLoss:R}, \"iterations\": {r.Iterations}, \"converged\": {(r.Converged ? "true" : "false")}, \"last_change\": {r.LastChange:R}, \"inner_iterations\": {r.InnerIterations}, \"fallbacks\": {r.LogDomainFallbacks}}}");
+        break;
+    }
+    case "gemm":
+    {
+        // Probe: times MatMulCpu.Gemm (double, n×n·n×n) — the two products of every entropic-GW outer step.
+        int n = int.Parse(args[1]);
+        var rng = new Random(0);
+        var a = new double[n * n]; var b = new double[n * n]; var c = new double[n * n];
+        for (int k = 0; k < a.Length; k++) { a[k] = rng.NextDouble(); b[k] = rng.NextDouble(); }
+        for (int rep = 0; rep < 3; rep++)
+        {
+            var sw = Stopwatch.StartNew();
+            Glass.Kernels.Linalg.MatMulCpu.Gemm(a, b, c, n, n, n);
+            Console.WriteLine($"gemm {n}: {sw.Elapsed.TotalSeconds:F3} s ({2.0 * n * n * n / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s)");
+        }
         break;
     }
     case "emd":

@@ -51,6 +51,26 @@ public sealed class MatMulCpuTests
         Close.All(expected, Facade(a, b, n, k, m, transA, transB), 1e-12, 1e-12, $"C {n}×{k}×{m} tA={transA} tB={transB}");
     }
 
+    // The AVX-512 path (where the CPU has it): 8×16 tiles over pairs of full 4-row panels, 4×16 tiles for the leftover
+    // panel and the column edge. 75 rows = a 64-row block (8 pairs) + 11 rows (one pair + a 3-row edge); 50 columns =
+    // 3 full 16-wide panels + a 2-column edge; depth 300 crosses the 256 depth block.
+    [TestCase(75, 300, 50, false, false)]
+    [TestCase(75, 300, 50, true, false)]
+    [TestCase(75, 300, 50, false, true)]
+    [TestCase(16, 8, 32, false, false)]
+    public void WideTilesMatchNaiveTripleLoop(int n, int k, int m, bool transA, bool transB)
+    {
+        var a = Close.RandomNormal(n * k, seed: 31 + n);
+        var b = Close.RandomNormal(k * m, seed: 37 + m);
+        var c = Close.RandomNormal(n * m, seed: 41);
+        var c0 = (double[])c.Clone();
+        MatMulCpu.Gemm(a, b, c, n, k, m, transA, transB, accumulate: true);
+        var prod = Naive(a, b, n, k, m, transA, transB);
+        var expected = new double[n * m];
+        for (int i = 0; i < expected.Length; i++) expected[i] = c0[i] + prod[i];
+        Close.All(expected, c, 1e-12, 1e-12, $"C += op(A)·op(B) {n}×{k}×{m} tA={transA} tB={transB}");
+    }
+
     [Test]
     public void BothTransposedAndAccumulateInternal()
     {
