@@ -43,10 +43,12 @@ public static class BandedSinkhorn
         var aa = Marginals.Resolve(a, s.Length, nameof(a));
         var bb = Marginals.Resolve(b, t.Length, nameof(b));
         var ((ss, ps), (ts, pt)) = SortBoth(device, s, t);
+        var (f0, g0, used, coarseSeconds) = Anneal(device, ss, ps, ts, pt, aa, bb, options, band);
+        if (used > 0 || f0 is not null) options = EpsSchedule.Final(options, used);
         var bnd = Band.Build(ss, ps, ts, pt, aa, bb, options.Gamma, band);
-        var sol = SolveOn(device, bnd, options, null, null);
-        int iterations = sol.Iterations, refinements = 0;
-        double loopSeconds = sol.IterationSeconds;
+        var sol = SolveOn(device, bnd, options, f0, g0);
+        int iterations = used + sol.Iterations, refinements = 0;
+        double loopSeconds = coarseSeconds + sol.IterationSeconds;
         // Refine only a converged solve (its potentials define the plan) and only when no rank cap fixes the band's shape.
         while (sol.Converged && band.RankCap is null && refinements < band.Refinements)
         {
@@ -63,6 +65,24 @@ public static class BandedSinkhorn
             : BandedSinkhornCpu.Plan(bnd, sol.F, sol.G, options.Gamma, sol.Scratch);
         return new BandedSinkhornResult(plan, Band.Unpermute(sol.F, bnd.PermS), Band.Unpermute(sol.G, bnd.PermT),
             cost, entropy, bnd.Radius, iterations, sol.MarginalError, sol.Converged, refinements, loopSeconds);
+    }
+
+    // ε-scaling's coarse stages (EpsSchedule), each on the band at its own γ (wider than the target's), in sorted order.
+    // Stages whose band would exceed StoredKernelMaxEntries entries are skipped (the schedule starts lower).
+    private static (double[]? F, double[]? G, int Iterations, double Seconds) Anneal(ComputeDevice device, double[] ss, int[] ps,
+        double[] ts, int[] pt, double[] a, double[] b, SinkhornOptions o, BandOptions band)
+    {
+        double spread = o.EpsScaling == EpsScaling.Off ? 0 : EpsSchedule.Spread(ss, ts);
+        if (!EpsSchedule.Active(o, spread)) return (null, null, 0, 0);
+        double cells = (double)ss.Length * ts.Length;
+        var gammas = EpsSchedule.Gammas(o.Gamma, spread)
+            .Where(gk => SinkhornChoice.BandDensity(ss, ts, Math.Sqrt(-gk * Math.Log(band.BandEps))) * cells <= SinkhornOptions.StoredKernelMaxEntries)
+            .ToList();
+        return EpsSchedule.RunCoarse(o, gammas, null, null, (so, f, g) =>
+        {
+            var sol = SolveOn(device, Band.Build(ss, ps, ts, pt, a, b, so.Gamma, band), so, f, g);
+            return (sol.F, sol.G, sol.Iterations, sol.IterationSeconds);
+        });
     }
 
     // On the managed backend the two argsorts are independent sequential sorts: run them side by side.

@@ -32,10 +32,22 @@ public static class DenseSinkhorn
         var bb = Marginals.Resolve(b, geometry.M, nameof(b));
         var f0 = WarmStart(initialF, aa, nameof(initialF));
         var g0 = WarmStart(initialG, bb, nameof(initialG));
-        return device.IsAccelerated
-            ? device.GetKernels(acc => new DenseSinkhornKernels(acc)).Solve(geometry, aa, bb, options, f0, g0)
-            : DenseSinkhornCpu.Solve(geometry, aa, bb, options, f0, g0);
+        double spread = options.EpsScaling == EpsScaling.Off ? 0 : EpsSchedule.Spread(geometry);
+        if (!EpsSchedule.Active(options, spread)) return SolveOn(device, geometry, aa, bb, options, f0, g0);
+        var (f, g, used, _) = EpsSchedule.RunCoarse(options, EpsSchedule.Gammas(options.Gamma, spread), f0, g0, (so, fk, gk) =>
+        {
+            var r = SolveOn(device, geometry, aa, bb, so, fk!, gk!);
+            return (r.F, r.G, r.Iterations, 0.0);
+        });
+        var res = SolveOn(device, geometry, aa, bb, EpsSchedule.Final(options, used), f!, g!);
+        return res with { Iterations = res.Iterations + used };
     }
+
+    private static DenseSinkhornResult SolveOn(ComputeDevice device, DenseGeometry geometry, double[] a, double[] b, SinkhornOptions o,
+        double[] f, double[] g) =>
+        device.IsAccelerated
+            ? device.GetKernels(acc => new DenseSinkhornKernels(acc)).Solve(geometry, a, b, o, f, g)
+            : DenseSinkhornCpu.Solve(geometry, a, b, o, f, g);
 
     /// <summary>Initial potentials: the warm start (copied) or zeros; −∞ where the marginal is 0.</summary>
     internal static double[] WarmStart(double[]? init, double[] w, string name)

@@ -41,11 +41,12 @@ internal static class BenchCommands
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats per method (median reported).", DefaultValueFactory = _ => 3 };
         var methods = new Option<string>("--methods") { Description = "Comma-separated: auto (picks banded, stored or dense from the band's density and n·m; reported), dense (log domain, online cost), stored (kernel in memory, exp-domain scaling), banded.", DefaultValueFactory = _ => "auto" };
         var noRelax = new Option<bool>("--no-overrelax") { Description = "Plain Sinkhorn updates (no adaptive over-relaxation)." };
+        var epsScaling = new Option<string>("--eps-scaling") { Description = "off | on: anneal γ from the cost spread down to --gamma, each stage warm-started (ε-scaling).", DefaultValueFactory = _ => "off" };
         var json = new Option<bool>("--json") { Description = "One JSON object per line per method on stdout." };
 
         var cmd = new Command("sinkhorn", "Dense vs banded entropic OT on the same 1-D scores: time (median), iterations, nnz, cost, gap.")
         {
-            n, gamma, bandEps, rankCap, maxIter, tol, checkEvery, device, seed, sPath, tPath, repeats, methods, noRelax, json,
+            n, gamma, bandEps, rankCap, maxIter, tol, checkEvery, device, seed, sPath, tPath, repeats, methods, noRelax, epsScaling, json,
         };
         cmd.SetAction(p =>
         {
@@ -59,7 +60,7 @@ internal static class BenchCommands
             var opt = new SinkhornOptions
             {
                 Gamma = p.GetValue(gamma), MaxIter = p.GetValue(maxIter), Tol = p.GetValue(tol),
-                CheckEvery = p.GetValue(checkEvery), Overrelax = !p.GetValue(noRelax),
+                CheckEvery = p.GetValue(checkEvery), Overrelax = !p.GetValue(noRelax), EpsScaling = ParseEpsScaling(p.GetValue(epsScaling)!),
             };
             var band = new BandOptions { BandEps = p.GetValue(bandEps), RankCap = p.GetValue(rankCap) };
             using var dev = ComputeDevice.Open(p.GetValue(device)!);
@@ -97,7 +98,8 @@ internal static class BenchCommands
                     ["gamma"] = opt.Gamma, ["band_eps"] = band.BandEps, ["tol"] = opt.Tol, ["max_iter"] = opt.MaxIter,
                     ["iterations"] = row.Iterations, ["converged"] = row.Converged, ["marginal_err"] = row.MarginalError,
                     ["nnz"] = row.Nnz, ["band_radius"] = row.Radius, ["cost"] = row.Cost, ["entropy"] = row.Entropy,
-                    ["seconds"] = median, ["all_seconds"] = times, ["overrelax"] = opt.Overrelax, ["scores"] = source,
+                    ["seconds"] = median, ["all_seconds"] = times, ["overrelax"] = opt.Overrelax,
+                    ["eps_scaling"] = opt.EpsScaling.ToString().ToLowerInvariant(), ["scores"] = source,
                 };
                 ctx.Out.WriteLine(JsonSerializer.Serialize(o));
             }
@@ -144,7 +146,7 @@ internal static class BenchCommands
                 var s = Normal(rng, n);
                 var t = Normal(rng, n);
                 double g = p.GetValue(fixedGamma) ? p.GetValue(gamma0) : p.GetValue(gamma0) * Math.Pow(1000.0 / n, 2);
-                var o = new SinkhornOptions { Gamma = g, MaxIter = k, Tol = 0, CheckEvery = k, Overrelax = false };
+                var o = new SinkhornOptions { Gamma = g, MaxIter = k, Tol = 0, CheckEvery = k, Overrelax = false, EpsScaling = EpsScaling.Off };
                 BandedSinkhorn.Solve(dev, s[..Math.Min(n, 64)], t[..Math.Min(n, 64)], null, null, o with { MaxIter = 1 }, band); // warm-up (JIT, kernels)
                 var sw = Stopwatch.StartNew();
                 var res = BandedSinkhorn.Solve(dev, s, t, null, null, o, band);
@@ -266,6 +268,13 @@ internal static class BenchCommands
     {
         public string Solver { get; init; } = "";
     }
+
+    private static EpsScaling ParseEpsScaling(string v) => v switch
+    {
+        "off" => EpsScaling.Off,
+        "on" => EpsScaling.On,
+        _ => throw new ArgumentException($"--eps-scaling = '{v}'; expected off or on."),
+    };
 
     // One sinkhorn-bench solve; "auto" asks the library which solver fits these scores (SinkhornChoice.For1D).
     private static Row RunMethod(string mth, ComputeDevice dev, double[] s, double[] t, SinkhornOptions opt, BandOptions band)

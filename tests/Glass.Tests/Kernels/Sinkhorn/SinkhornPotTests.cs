@@ -20,7 +20,7 @@ public class SinkhornPotTests
     public void PlainDense_SameStoppingRule_MatchesPotIterationsAndPlan(Golden.Case c)
     {
         // Same rule as POT (no over-relaxation): same iteration count, same plan to round-off.
-        var opt = new SinkhornOptions { Gamma = c.Gamma, MaxIter = c.MaxIter, Tol = c.Tol, CheckEvery = 10, ReturnPlan = true, Overrelax = false };
+        var opt = new SinkhornOptions { Gamma = c.Gamma, MaxIter = c.MaxIter, Tol = c.Tol, CheckEvery = 10, ReturnPlan = true, Overrelax = false, EpsScaling = EpsScaling.Off };
         var r = DenseSinkhorn.Solve(ComputeDevice.Cpu, DenseGeometry.FromPoints(G.S, G.T, 1), null, null, opt);
         Assert.That(r.Converged, Is.True);
         Assert.That(r.Iterations, Is.EqualTo(c.Iterations), "iterations (POT counts updates; checks after 1, 11, 21, …)");
@@ -80,7 +80,7 @@ public class SinkhornPotTests
     public void PlainBanded_WideBand_MatchesPotIterations(double gamma)
     {
         var c = G.Cases.Single(x => x.Role == "spec" && x.Method == "sinkhorn" && x.Gamma == gamma);
-        var opt = new SinkhornOptions { Gamma = gamma, MaxIter = c.MaxIter, Tol = c.Tol, Overrelax = false };
+        var opt = new SinkhornOptions { Gamma = gamma, MaxIter = c.MaxIter, Tol = c.Tol, Overrelax = false, EpsScaling = EpsScaling.Off };
         var r = BandedSinkhorn.Solve(ComputeDevice.Cpu, G.S, G.T, null, null, opt, new BandOptions { BandEps = 1e-300 });
         Assert.That(r.Nnz, Is.EqualTo(G.N * G.N), "ε = 1e-300 keeps every pair on [0,1] scores");
         Assert.That(r.Refinements, Is.EqualTo(0), "nothing to widen on a full band");
