@@ -45,7 +45,7 @@ internal static partial class AlignCommand
         var map = Stopwatch.StartNew();
         using (var folder = AlignFolder.Begin(r.Out))
         {
-            WriteRowBlocks(folder, src, model, reference, a, b, k, chunk);
+            WriteRowBlocks(folder, src, model, reference, a, b, k, chunk, stdout);
             double seconds = map.Elapsed.TotalSeconds;
             folder.WriteMetrics(new JsonObject
             {
@@ -61,8 +61,11 @@ internal static partial class AlignCommand
     }
 
     /// <summary>Maps the rows block by block: x_aligned.npy, matches.csv (x,y,p) and plan_topk.csv (x,y,p), p = π(j | x).</summary>
-    private static void WriteRowBlocks(AlignFolder folder, RowSource src, GwModel model, GwReference reference, int a, int b, int k, int chunk)
+    private static void WriteRowBlocks(AlignFolder folder, RowSource src, GwModel model, GwReference reference, int a, int b, int k, int chunk,
+        TextWriter progress)
     {
+        var clock = Stopwatch.StartNew();
+        double lastReport = 0;
         using var xw = new Npy.RowWriter(folder.PathOf("x_aligned.npy"), b - a, reference.TargetDim);
         using var mw = new StreamWriter(folder.PathOf("matches.csv"));
         using var tw = new StreamWriter(folder.PathOf("plan_topk.csv"));
@@ -88,6 +91,16 @@ internal static partial class AlignCommand
                     sb.Append((r0 + i).ToString(CultureInfo.InvariantCulture)).Append(',').Append(rows.TopKIndex[(long)i * k + t].ToString(CultureInfo.InvariantCulture))
                       .Append(',').Append(rows.TopKValue[(long)i * k + t].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
             tw.Write(sb);
+            double now = clock.Elapsed.TotalSeconds;
+            if (now - lastReport >= 10 && r0 + cnt < b)
+            {
+                // A line every ≥ 10 s (not a bar: row-block jobs usually run with output in a log file).
+                lastReport = now;
+                long done = r0 + cnt - a;
+                double rate = done / Math.Max(now, 1e-9);
+                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"glass align: {done:N0} / {b - a:N0} rows ({100.0 * done / (b - a):F1} %), {rate:F0} rows/s, ~{(b - a - done) / Math.Max(rate, 1e-9):F0} s left"));
+            }
         }
         if (!xw.Complete) throw new InvalidOperationException("x_aligned.npy: fewer rows written than its header says.");
     }
