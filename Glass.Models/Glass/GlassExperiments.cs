@@ -225,6 +225,9 @@ internal abstract class GlassExperimentBase : IExperiment
             ["gamma_floor"] = _gammaFloor,
         };
         if (GroundTruth is not null) d["perm_acc"] = c.PermutationAccuracy(GroundTruth);
+        // Rows matched to their own index: with a planted permutation the truth is π, not the identity, so a rate far
+        // above chance (1/n) flags features that leak the node/row order rather than the geometry.
+        if (c.Plan.Rows == c.Plan.Cols) d["identity_match_rate"] = c.PermutationAccuracy(Enumerable.Range(0, c.Plan.Rows).ToArray());
         if (YardsticksOf() is { } ys)
         {
             d["independent_loss"] = ys.IndependentLoss;
