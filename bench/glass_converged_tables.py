@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Markdown tables of converged GLASS runs (bench/reproduce_glass_converged.sh): one row per exp_name, mean ± std over
-the seeds that completed, with the yardsticks (independent coupling, exact OT plan) beside the final loss.
+the seeds that completed, with the yardsticks (independent coupling, exact OT plan) beside the final loss, and the rate
+of rows matched to their own index (identity_match_rate: under a planted permutation the truth is π, so a rate far above
+chance 1/n means the features leak the row order rather than the geometry; "–" for runs made before it was recorded).
 
     python3 bench/glass_converged_tables.py runs/converged/M1 [runs/converged/M2 ...]
 """
@@ -21,9 +23,9 @@ def fmt(xs, digits=4):
 
 
 def main(dirs):
-    cols = ["final_loss", "perm_acc", "independent_loss", "exact_ot_loss", "exact_ot_perm_acc"]
-    print("| config | seeds done | steps | final loss | scale-free gap | perm_acc | independent coupling | exact OT loss | exact OT perm_acc | unconverged steps | γ back-offs |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    cols = ["final_loss", "perm_acc", "identity_match_rate", "independent_loss", "exact_ot_loss", "exact_ot_perm_acc"]
+    print("| config | seeds done | steps | final loss | scale-free gap | perm_acc | i↔i rate | independent coupling | exact OT loss | exact OT perm_acc | unconverged steps | γ back-offs |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for d in dirs:
         groups = {}
         for f in sorted(glob.glob(os.path.join(d, "*", "summary.json"))):

@@ -46,8 +46,8 @@ public static class BandedSinkhorn
         var (f0, g0, used, coarseSeconds) = Anneal(device, ss, ps, ts, pt, aa, bb, options, band);
         if (used > 0 || f0 is not null) options = EpsSchedule.Final(options, used);
         var bnd = Band.Build(ss, ps, ts, pt, aa, bb, options.Gamma, band);
-        var sol = SolveOn(device, bnd, options, f0, g0);
-        int iterations = used + sol.Iterations, refinements = 0;
+        var (sol, iterations, refinements) = SolveWidening(device, ref bnd, options, band, f0, g0);
+        iterations += used;
         double loopSeconds = coarseSeconds + sol.IterationSeconds;
         // Refine only a converged solve (its potentials define the plan) and only when no rank cap fixes the band's shape.
         while (sol.Converged && band.RankCap is null && refinements < band.Refinements)
@@ -65,6 +65,34 @@ public static class BandedSinkhorn
             : BandedSinkhornCpu.Plan(bnd, sol.F, sol.G, options.Gamma, sol.Scratch);
         return new BandedSinkhornResult(plan, Band.Unpermute(sol.F, bnd.PermS), Band.Unpermute(sol.G, bnd.PermT),
             cost, entropy, bnd.Radius, iterations, sol.MarginalError, sol.Converged, refinements, loopSeconds);
+    }
+
+    /// <summary>Iterations after which a still unconverged solve first widens its band from its current potentials.</summary>
+    internal const int EarlyRefineAfter = 1000;
+
+    // The first solve on the paper's band. A band too tight for the plan (mass that must travel further than r: shifted
+    // or differently spread scores) makes the truncated problem converge sublinearly — tens of thousands of iterations
+    // in which over-relaxation cannot settle. So a solve still unconverged after EarlyRefineAfter iterations widens the
+    // band from its current potentials (Band.Refine is conservative: it only adds columns) and continues warm-started,
+    // widening again after each doubling of the budget while the band still grows, within MaxIter in all. Without a
+    // widening, and with over-relaxation off, the continuation checks at the same iterations as one run would.
+    private static (BandSolution Sol, int Iterations, int Refinements) SolveWidening(ComputeDevice device, ref Band bnd,
+        SinkhornOptions options, BandOptions band, double[]? f0, double[]? g0)
+    {
+        bool early = band.RankCap is null && band.Refinements > 0;
+        int budget = early ? Math.Min(EarlyRefineAfter, options.MaxIter) : options.MaxIter;
+        var sol = SolveOn(device, bnd, options with { MaxIter = budget }, f0, g0);
+        int done = sol.Iterations, refinements = 0;
+        double seconds = sol.IterationSeconds;
+        while (!sol.Converged && done < options.MaxIter)
+        {
+            if (bnd.Refine(sol.F, sol.G, options.Gamma, band.BandEps) is { } wider) { bnd = wider; refinements++; }
+            budget = Math.Min(2 * budget, options.MaxIter - done);
+            sol = SolveOn(device, bnd, options with { MaxIter = budget }, sol.F, sol.G);
+            done += sol.Iterations;
+            seconds += sol.IterationSeconds;
+        }
+        return (sol with { IterationSeconds = seconds }, done, refinements);
     }
 
     // ε-scaling's coarse stages (EpsSchedule), each on the band at its own γ (wider than the target's), in sorted order.

@@ -52,10 +52,12 @@ public class EpsScalingTests
     public void Dense_Scaled_FewerIterations_WhenMassTravelsFar()
     {
         // Far-shifted clouds at small γ: a cold start spends most iterations moving the potentials; the schedule does not.
+        // Plain iterations on both sides isolate the schedule's effect (over-relaxation alone also shortens the cold run:
+        // 351 iterations against the schedule's 449 here).
         var (s, t) = Shifted(48, 40, 4.0);
         var geom = DenseGeometry.FromPoints(s, t, 1);
-        var cold = DenseSinkhorn.Solve(ComputeDevice.Cpu, geom, null, null, Opt(0.01, EpsScaling.Off) with { Tol = 1e-6 });
-        var hot = DenseSinkhorn.Solve(ComputeDevice.Cpu, geom, null, null, Opt(0.01, EpsScaling.On) with { Tol = 1e-6 });
+        var cold = DenseSinkhorn.Solve(ComputeDevice.Cpu, geom, null, null, Opt(0.01, EpsScaling.Off) with { Tol = 1e-6, Overrelax = false });
+        var hot = DenseSinkhorn.Solve(ComputeDevice.Cpu, geom, null, null, Opt(0.01, EpsScaling.On) with { Tol = 1e-6, Overrelax = false });
         Assert.That(cold.Converged && hot.Converged, Is.True);
         Assert.That(hot.Iterations, Is.LessThan(cold.Iterations), $"scaled {hot.Iterations} (total over stages) vs cold {cold.Iterations}");
     }
