@@ -1,0 +1,5 @@
+using System.Runtime.CompilerServices;
+
+// ILGPU's CPU accelerator emits the kernel launcher into a dynamic assembly named "ILGPURuntime";
+// it must see the tape kernels' internal parameter types (e.g. BroadcastShape) so they can stay internal.
+[assembly: InternalsVisibleTo("ILGPURuntime")]
