@@ -1,8 +1,6 @@
-using Glass.Kernels.Device;
+using Glass.Autodiff.Device;
 using Glass.Kernels.Device.LowLevel;
-using Glass.Kernels.PointClouds;
 using Glass.Kernels.Linalg;
-using Glass.Kernels.Tensor;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -19,12 +17,6 @@ namespace Glass.Autodiff.Ops;
 /// </summary>
 internal static class DeviceOps
 {
-    internal enum UnaryKind { Scale, Exp, Log, Sqrt, Pow, Abs, Relu, LeakyRelu, Tanh, Softplus, Gelu, AcosClamped }
-    internal enum BinaryKind { Add, Sub, Mul, Div }
-
-    private static UnaryCode Code(UnaryKind k) => Enum.Parse<UnaryCode>(k.ToString());
-    private static BinaryCode Code(BinaryKind k) => Enum.Parse<BinaryCode>(k.ToString());
-
     /// <summary>Kernels and scratch buffers of one op call (scratch rented from the tape's pool and handed back at the end; node buffers belong to the tape).</summary>
     private sealed class Scope : IDisposable
     {
@@ -99,10 +91,9 @@ internal static class DeviceOps
         }
     }
 
-    public static Var Unary(Var a, UnaryKind kind, double param)
+    public static Var Unary(Var a, UnaryCode code, double param)
     {
         var tape = a.Tape;
-        var code = Code(kind);
         float p = (float)param;
         using var d = new Scope(tape);
         var y = d.Output(a.Length);
@@ -116,12 +107,11 @@ internal static class DeviceOps
         });
     }
 
-    public static Var Binary(Var a, Var b, BinaryKind kind)
+    public static Var Binary(Var a, Var b, BinaryCode code)
     {
         var tape = a.Tape;
         int rows = Math.Max(a.Rows, b.Rows), cols = Math.Max(a.Cols, b.Cols);
         var shape = new BroadcastShape(rows, cols, a.Rows, a.Cols, b.Rows, b.Cols);
-        var code = Code(kind);
         using var d = new Scope(tape);
         var y = d.Output(rows * cols);
         d.Tensor.Binary(d.Val(a), d.Val(b), y.View, shape, code);

@@ -1,3 +1,4 @@
+using Glass.Autodiff.Device;
 using Glass.Kernels.Linalg;
 
 namespace Glass.Autodiff.Ops;
@@ -35,7 +36,7 @@ public static class Op
     {
         var tape = TapeOf(a, b);
         var (rows, cols) = Broadcast(a, b, name);
-        if (tape.Device.IsAccelerated) return DeviceOps.Binary(a, b, Enum.Parse<DeviceOps.BinaryKind>(name));
+        if (tape.Device.IsAccelerated) return DeviceOps.Binary(a, b, Enum.Parse<BinaryCode>(name));
         var y = tape.Alloc(rows * cols, clear: false);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
@@ -62,7 +63,7 @@ public static class Op
         if (a.Rows == b.Rows && a.Cols == b.Cols || b.Rows == 1 && b.Cols == a.Cols && a.Rows > 1)
         {
             var tape = TapeOf(a, b);
-            if (tape.Device.IsAccelerated) return DeviceOps.Binary(a, b, DeviceOps.BinaryKind.Add);
+            if (tape.Device.IsAccelerated) return DeviceOps.Binary(a, b, BinaryCode.Add);
             int r = a.Rows, c = a.Cols;
             bool row = b.Rows == 1 && r > 1;
             var y = tape.Alloc(r * c, clear: false);
@@ -92,7 +93,7 @@ public static class Op
     /// <summary>a ⊘ b (broadcasting).</summary>
     public static Var Div(Var a, Var b) => Binary(a, b, "Div", (x, y) => x / y, (_, y, _, g) => g / y, (x, y, _, g) => -g * x / (y * y));
 
-    private static Var Unary(Var a, Func<double, double> f, Func<double, double, double> dfdx, DeviceOps.UnaryKind kind, double param = 0)
+    private static Var Unary(Var a, Func<double, double> f, Func<double, double, double> dfdx, UnaryCode kind, double param = 0)
     {
         if (a.Tape.Device.IsAccelerated) return DeviceOps.Unary(a, kind, param);
         var x = a.Value;
@@ -111,21 +112,21 @@ public static class Op
     }
 
     /// <summary>c·a for a constant c.</summary>
-    public static Var Scale(Var a, double c) => Unary(a, x => c * x, (_, _) => c, DeviceOps.UnaryKind.Scale, c);
+    public static Var Scale(Var a, double c) => Unary(a, x => c * x, (_, _) => c, UnaryCode.Scale, c);
     /// <summary>exp(a).</summary>
-    public static Var Exp(Var a) => Unary(a, Math.Exp, (_, y) => y, DeviceOps.UnaryKind.Exp);
+    public static Var Exp(Var a) => Unary(a, Math.Exp, (_, y) => y, UnaryCode.Exp);
     /// <summary>log(a).</summary>
-    public static Var Log(Var a) => Unary(a, Math.Log, (x, _) => 1 / x, DeviceOps.UnaryKind.Log);
+    public static Var Log(Var a) => Unary(a, Math.Log, (x, _) => 1 / x, UnaryCode.Log);
     /// <summary>sqrt(a).</summary>
-    public static Var Sqrt(Var a) => Unary(a, Math.Sqrt, (_, y) => 0.5 / y, DeviceOps.UnaryKind.Sqrt);
+    public static Var Sqrt(Var a) => Unary(a, Math.Sqrt, (_, y) => 0.5 / y, UnaryCode.Sqrt);
     /// <summary>a^p for a constant p.</summary>
-    public static Var Pow(Var a, double p) => Unary(a, x => Math.Pow(x, p), (x, _) => p * Math.Pow(x, p - 1), DeviceOps.UnaryKind.Pow, p);
+    public static Var Pow(Var a, double p) => Unary(a, x => Math.Pow(x, p), (x, _) => p * Math.Pow(x, p - 1), UnaryCode.Pow, p);
     /// <summary>|a| (subgradient 0 at 0).</summary>
-    public static Var Abs(Var a) => Unary(a, Math.Abs, (x, _) => Math.Sign(x), DeviceOps.UnaryKind.Abs);
+    public static Var Abs(Var a) => Unary(a, Math.Abs, (x, _) => Math.Sign(x), UnaryCode.Abs);
     /// <summary>max(a, 0).</summary>
     public static Var Relu(Var a)
     {
-        if (a.Tape.Device.IsAccelerated) return DeviceOps.Unary(a, DeviceOps.UnaryKind.Relu, 0);
+        if (a.Tape.Device.IsAccelerated) return DeviceOps.Unary(a, UnaryCode.Relu, 0);
         var x = a.Value;
         var y = a.Tape.Alloc(a.Length, clear: false);
         Elementwise.Blocks(y.Length, (k0, k1) => Simd.Relu(x.AsSpan(k0, k1 - k0), y.AsSpan(k0, k1 - k0)));
@@ -138,11 +139,11 @@ public static class Op
         });
     }
     /// <summary>a if a &gt; 0 else slope·a.</summary>
-    public static Var LeakyRelu(Var a, double slope = 0.01) => Unary(a, x => x > 0 ? x : slope * x, (x, _) => x > 0 ? 1 : slope, DeviceOps.UnaryKind.LeakyRelu, slope);
+    public static Var LeakyRelu(Var a, double slope = 0.01) => Unary(a, x => x > 0 ? x : slope * x, (x, _) => x > 0 ? 1 : slope, UnaryCode.LeakyRelu, slope);
     /// <summary>tanh(a).</summary>
-    public static Var Tanh(Var a) => Unary(a, Math.Tanh, (_, y) => 1 - y * y, DeviceOps.UnaryKind.Tanh);
+    public static Var Tanh(Var a) => Unary(a, Math.Tanh, (_, y) => 1 - y * y, UnaryCode.Tanh);
     /// <summary>log(1 + e^a), computed stably.</summary>
-    public static Var Softplus(Var a) => Unary(a, x => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))), (x, _) => 1 / (1 + Math.Exp(-x)), DeviceOps.UnaryKind.Softplus);
+    public static Var Softplus(Var a) => Unary(a, x => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))), (x, _) => 1 / (1 + Math.Exp(-x)), UnaryCode.Softplus);
     /// <summary>GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).</summary>
     public static Var Gelu(Var a)
     {
@@ -153,14 +154,14 @@ public static class Op
             {
                 double u = c * (x + 0.044715 * x * x * x), t = Math.Tanh(u);
                 return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
-            }, DeviceOps.UnaryKind.Gelu);
+            }, UnaryCode.Gelu);
     }
     /// <summary>arccos(clamp(a, −1 + δ, 1 − δ)): finite gradient at the ends (δ = 1e-12).</summary>
     public static Var AcosClamped(Var a)
     {
         const double lim = 1 - 1e-12;
         return Unary(a, x => Math.Acos(Math.Clamp(x, -lim, lim)),
-            (x, _) => Math.Abs(x) >= lim ? 0 : -1 / Math.Sqrt(1 - x * x), DeviceOps.UnaryKind.AcosClamped);
+            (x, _) => Math.Abs(x) >= lim ? 0 : -1 / Math.Sqrt(1 - x * x), UnaryCode.AcosClamped);
     }
 
     /// <summary>A·B for A n×k, B k×m (blocked SIMD product); backward ∂A = G·Bᵀ, ∂B = Aᵀ·G.</summary>

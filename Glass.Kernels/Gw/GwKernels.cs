@@ -1,7 +1,7 @@
 using Glass.Kernels.Linalg;
 using ILGPU;
 using ILGPU.Runtime;
-using Glass.Kernels.Device;
+using Glass.Kernels.Device.LowLevel;
 
 namespace Glass.Kernels.Gw;
 

@@ -1,4 +1,5 @@
 using Glass.Kernels.Device;
+using Glass.Kernels.Device.LowLevel;
 
 namespace Glass.Kernels.PointClouds;
 

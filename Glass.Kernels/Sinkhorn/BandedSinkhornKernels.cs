@@ -1,4 +1,4 @@
-using Glass.Kernels.Device;
+using Glass.Kernels.Device.LowLevel;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;

@@ -75,7 +75,7 @@ internal sealed partial class DenseSinkhornKernels
         if (cost.Length != total || costT.Length != total || plan.Length != total)
             throw new ArgumentException($"SolveResident: cost, costT and plan must hold n·m = {total} entries (have {cost.Length}, {costT.Length}, {plan.Length}).");
         var p = new DenseParams { N = n, M = m, D = 1, InvGamma = 1.0 / o.Gamma, Gamma = o.Gamma, Omega = 1 };
-        int threads = Device.Launch.StrideThreads(total);
+        int threads = Device.LowLevel.Launch.StrideThreads(total);
         _transpose(threads, cost, costT, total, threads, n, m);
         using var f = _acc.Allocate1D(DenseSinkhorn.WarmStart(null, a, nameof(a)));
         using var g = _acc.Allocate1D(DenseSinkhorn.WarmStart(null, b, nameof(b)));

@@ -1,4 +1,5 @@
 using Glass.Kernels.Device;
+using Glass.Kernels.Device.LowLevel;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -48,7 +49,7 @@ internal sealed partial class DenseSinkhornKernels
     public DenseSinkhornKernels(Accelerator acc)
     {
         _acc = acc;
-        _group = Device.Launch.RowGroup(acc, Math.Min(MaxGroup, PointGroup)); // 128 on CUDA (and the CUDA-shaped CPU accelerator), 16 on the default CPU accelerator
+        _group = Device.LowLevel.Launch.RowGroup(acc, Math.Min(MaxGroup, PointGroup)); // 128 on CUDA (and the CUDA-shaped CPU accelerator), 16 on the default CPU accelerator
         if (_group < RowBlock) throw new NotSupportedException($"Accelerator '{acc.Name}' allows groups of {_group} threads; the dense Sinkhorn kernels need at least {RowBlock}.");
         _rowUpdate = acc.LoadStreamKernel<ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>>(RowUpdateKernel);
         _finish = acc.LoadStreamKernel<ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, DenseParams, ArrayView<double>, ArrayView<double>, ArrayView<double>>(FinishKernel);
@@ -272,8 +273,8 @@ internal sealed partial class DenseSinkhornKernels
     {
         for (long k = thread; k < total; k += stride)
         {
-            long i = Device.Launch.Row(k, m);
-            int j = Device.Launch.Col(k, m);
+            long i = Device.LowLevel.Launch.Row(k, m);
+            int j = Device.LowLevel.Launch.Col(k, m);
             costT[(long)j * n + i] = cost[k];
         }
     }

@@ -1,4 +1,4 @@
-using Glass.Kernels.Device;
+using Glass.Kernels.Device.LowLevel;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -31,7 +31,7 @@ internal struct PointPlanParams
 /// Σ_c P_rc Z_c for all rows of the block in shared memory (each row of Z read once per block, coalesced); row sums
 /// are per-thread partials reduced at the end, and each output is written to global memory once, normalised. A Z
 /// wider than <see cref="QChunk"/> columns is projected in chunks, re-evaluating the plan per chunk. The entries are
-/// unshifted (they are what the kernel returns); <see cref="Device.KernelMath.Exp"/> costs the same for every
+/// unshifted (they are what the kernel returns); <see cref="Device.LowLevel.KernelMath.Exp"/> costs the same for every
 /// argument and is exactly 0 below −745, so a far-away column costs no more than a near one.</item>
 /// </list>
 /// </summary>
@@ -54,7 +54,7 @@ internal sealed class PointPlanKernels
     public PointPlanKernels(Accelerator acc)
     {
         _acc = acc;
-        _group = Device.Launch.RowGroup(acc, Math.Min(MaxGroup, PointGroup)); // 128 on CUDA (and the CUDA-shaped CPU accelerator), 16 on the default CPU accelerator
+        _group = Device.LowLevel.Launch.RowGroup(acc, Math.Min(MaxGroup, PointGroup)); // 128 on CUDA (and the CUDA-shaped CPU accelerator), 16 on the default CPU accelerator
         if (_group < RowBlock) throw new NotSupportedException($"Accelerator '{acc.Name}' allows groups of {_group} threads; the point-plan kernels need at least {RowBlock}.");
         _nearest = acc.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, PointPlanParams, ArrayView<int>, ArrayView<double>>(NearestKernel);
         _rows = acc.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, PointPlanParams,

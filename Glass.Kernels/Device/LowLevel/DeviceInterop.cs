@@ -5,8 +5,9 @@ namespace Glass.Kernels.Device.LowLevel;
 /// <summary>
 /// The low-level door from a <see cref="ComputeDevice"/> to its ILGPU accelerator, for code that launches its own
 /// ILGPU kernels on Glass's device (Glass's autodiff tape does). Ordinary library use never needs it: every
-/// public solver takes a <see cref="ComputeDevice"/> and host arrays. This is the only public place where an
-/// ILGPU type appears; it is kept in its own namespace so that it is opted into deliberately.
+/// public solver takes a <see cref="ComputeDevice"/> and host arrays. This namespace (with the device-buffer kernel sets
+/// <see cref="MatMulOps"/> and <see cref="PointCloudOps"/>) is the only public place where ILGPU types appear, so that
+/// they are opted into deliberately; a test over the exported types enforces it.
 /// </summary>
 public static class DeviceInterop
 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Glass.Kernels.Device;
+using Glass.Kernels.Device.LowLevel;
 using NUnit.Framework;
 
 namespace Glass.Tests.Kernels.Device;

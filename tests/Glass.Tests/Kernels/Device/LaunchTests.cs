@@ -1,8 +1,9 @@
 using System.Numerics;
 using Glass.Kernels.Device;
+using Glass.Kernels.Device.LowLevel;
 using Glass.Kernels.PointClouds;
 using Glass.Kernels.Linalg;
-using Glass.Kernels.Tensor;
+using Glass.Autodiff.Device;
 using Glass.Tests.Support;
 using ILGPU;
 using ILGPU.Runtime;

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Glass.Kernels.PointClouds;
 using Glass.Kernels.Sinkhorn;
-using Glass.Kernels.Tensor;
+using Glass.Autodiff.Device;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;

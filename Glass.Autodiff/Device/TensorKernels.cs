@@ -1,12 +1,12 @@
-using Glass.Kernels.Device;
+using Glass.Kernels.Device.LowLevel;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
 
-namespace Glass.Kernels.Tensor;
+namespace Glass.Autodiff.Device;
 
 /// <summary>Elementwise functions of the tape's unary ops (codes shared by the kernels and the tape).</summary>
-public enum UnaryCode
+internal enum UnaryCode
 {
     /// <summary>c·x (parameter c).</summary>
     Scale,
@@ -35,7 +35,7 @@ public enum UnaryCode
 }
 
 /// <summary>Elementwise functions of the tape's binary ops.</summary>
-public enum BinaryCode
+internal enum BinaryCode
 {
     /// <summary>a + b.</summary>
     Add,
@@ -48,7 +48,7 @@ public enum BinaryCode
 }
 
 /// <summary>Shape of a broadcast binary op: output rows×cols; a is aRows×aCols, b is bRows×bCols (each dimension equal or 1).</summary>
-public readonly struct BroadcastShape
+internal readonly struct BroadcastShape
 {
     /// <summary>Output rows×cols, a aRows×aCols, b bRows×bCols.</summary>
     public BroadcastShape(int rows, int cols, int aRows, int aCols, int bRows, int bCols)
@@ -75,6 +75,8 @@ public readonly struct BroadcastShape
 /// with broadcasting (forward and backward), reductions per axis, row-wise log-sum-exp, row norms,
 /// transpose, CSR·dense and the pull-back of pairwise squared distances. The managed CPU twins are
 /// the tape's own CPU path (<c>Glass.Autodiff.Ops</c>, double), the reference these are tested against.
+/// Internal to the tape (launched by <c>Ops.DeviceOps</c>); GEMM and the distance kernels it also launches are the
+/// public low-level sets <see cref="MatMulOps"/> and <see cref="PointCloudOps"/> of Glass.Kernels.
 /// Every kernel that writes a gradient takes <c>accumulate</c> (0: overwrite, 1: add).
 /// </summary>
 internal static class TensorKernels
@@ -254,7 +256,7 @@ internal static class TensorKernels
 /// <c>device.GetKernels(acc =&gt; new TensorOps(acc))</c>), with typed calls on device views. Calls are
 /// queued on the default stream and do not synchronise. Shapes are trusted (the tape checks them).
 /// </summary>
-public sealed class TensorOps
+internal sealed class TensorOps
 {
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, float> _unary;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> _unaryBack;

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Algorithms;
 
-namespace Glass.Kernels.Device;
+namespace Glass.Kernels.Device.LowLevel;
 
 /// <summary>
 /// Elementary functions for the ILGPU kernels, written so that the PTX backend compiles them to straight-line
@@ -24,9 +24,10 @@ namespace Glass.Kernels.Device;
 /// <item><see cref="Atan2"/>, <see cref="Acos"/> (float): ≤ 4 float ulp, relative error ≤ 4.8e-7 asserted (measured:
 /// atan2 2.85 ulp / 2.0e-7, acos 3.31 ulp / 2.4e-7).</item>
 /// </list></para>
-/// Every member is aggressively inlined, so no PTX <c>call</c> remains.
+/// Every member is aggressively inlined, so no PTX <c>call</c> remains. Public (in the low-level namespace) so that
+/// kernels outside this assembly — the autodiff tape's, or your own launched on a Glass device — use the same functions.
 /// </summary>
-internal static class KernelMath
+public static class KernelMath
 {
     /// <summary>1/ln 2.</summary>
     private const double Log2E = 1.4426950408889634;
