@@ -73,7 +73,7 @@ internal abstract class GlassExperimentBase : IExperiment
     private readonly GammaSchedule _schedule;
     private int _unconvergedSteps, _backoffs;
     private long _sinkhornIterations;
-    private double _lastLoss = double.NaN, _lastGamma = double.NaN, _gammaFloor;
+    private double _lastLoss = double.NaN, _lastGamma = double.NaN, _gammaFloor, _worstMarginalError;
     // The latest solve's potentials per slice (train.warm_start): the next solve's start; in the checkpoint.
     private SlicePotentials?[]? _potentials;
 
@@ -168,7 +168,11 @@ internal abstract class GlassExperimentBase : IExperiment
         CompletedSteps++;
         // The floor anneals with the schedule, so γ is tried lower again once the scores have moved on.
         if (Options.Train.AnnealGamma) _gammaFloor *= Options.Train.GammaDecay;
-        if (!o.Coupling.Converged) _unconvergedSteps++;
+        if (!o.Coupling.Converged)
+        {
+            _unconvergedSteps++;
+            _worstMarginalError = Math.Max(_worstMarginalError, o.Coupling.MaxMarginalError);
+        }
         _lastLoss = o.Loss.Scalar;
         _lastGamma = o.Coupling.Gamma;
         var c = o.Coupling;
@@ -236,6 +240,8 @@ internal abstract class GlassExperimentBase : IExperiment
             ["gamma_backoffs"] = _backoffs,
             ["gamma_floor"] = _gammaFloor,
             ["sinkhorn_iter_total"] = _sinkhornIterations,
+            // How far from tol the steps that trained on an unconverged solve were (0 when there were none).
+            ["sinkhorn_worst_marginal_error"] = _worstMarginalError,
         };
         if (GroundTruth is not null) d["perm_acc"] = c.PermutationAccuracy(GroundTruth);
         // Rows matched to their own index: with a planted permutation the truth is π, not the identity, so a rate far
@@ -273,6 +279,7 @@ internal abstract class GlassExperimentBase : IExperiment
             ["gamma_floor_bits"] = BitConverter.DoubleToInt64Bits(_gammaFloor),
             ["gamma_backoffs"] = _backoffs,
             ["sinkhorn_iter_total"] = _sinkhornIterations,
+            ["worst_marginal_error_bits"] = BitConverter.DoubleToInt64Bits(_worstMarginalError),
             ["fingerprint"] = Fingerprint(),
         };
         SaveExtra(state);
@@ -289,7 +296,7 @@ internal abstract class GlassExperimentBase : IExperiment
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: checkpoint state file missing.");
         if (!File.Exists(opt)) throw new InvalidDataException($"{opt}: checkpoint optimiser file missing.");
         int steps, unconverged, backoffs;
-        long lastBits, gammaBits, floorBits, iterations;
+        long lastBits, gammaBits, floorBits, iterations, worstBits;
         Action? commit;
         try
         {
@@ -310,6 +317,7 @@ internal abstract class GlassExperimentBase : IExperiment
             floorBits = r.TryGetProperty("gamma_floor_bits", out var fb) ? fb.GetInt64() : 0;
             backoffs = r.TryGetProperty("gamma_backoffs", out var bo) ? bo.GetInt32() : 0;
             iterations = r.TryGetProperty("sinkhorn_iter_total", out var it) ? it.GetInt64() : 0;
+            worstBits = r.TryGetProperty("worst_marginal_error_bits", out var wb) ? wb.GetInt64() : 0;
             commit = ReadExtra(r, path);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
@@ -332,6 +340,7 @@ internal abstract class GlassExperimentBase : IExperiment
         _gammaFloor = BitConverter.Int64BitsToDouble(floorBits);
         _backoffs = backoffs;
         _sinkhornIterations = iterations;
+        _worstMarginalError = BitConverter.Int64BitsToDouble(worstBits);
         _potentials = potentials;
         if (!(_gammaFloor >= 0) || !double.IsFinite(_gammaFloor) || backoffs < 0 || iterations < 0)
             throw new InvalidDataException($"{path}: gamma_floor_bits / gamma_backoffs / sinkhorn_iter_total out of range; expected a finite floor ≥ 0 and counts ≥ 0.");

@@ -94,6 +94,7 @@ public class GlassWarmStartTests
         var ef = full.Evaluate();
         var er = resumed.Evaluate();
         Assert.That(er["sinkhorn_iter_total"], Is.EqualTo(ef["sinkhorn_iter_total"]));
+        Assert.That(er["sinkhorn_worst_marginal_error"], Is.EqualTo(ef["sinkhorn_worst_marginal_error"]));
         Assert.That(BitConverter.DoubleToInt64Bits(er["final_loss"]), Is.EqualTo(BitConverter.DoubleToInt64Bits(ef["final_loss"])));
     }
 
