@@ -158,7 +158,7 @@ public sealed record TrainOptions
     /// <summary>
     /// warm_start: start each slice's Sinkhorn solve from that slice's potentials (f, g) of the previous solve (the
     /// previous step, or the discarded attempt of a back-off) instead of zeros (Glass's extension; default true). The
-    /// plan converged to is the same; only the iterations drop, so fewer steps stop at max_iter. The potentials are
+    /// plan converged to is the same; the solve starts nearer to it, so fewer steps stop at max_iter. The potentials are
     /// kept in the checkpoint, so a resumed run continues bit for bit.
     /// </summary>
     public bool WarmStart { get; init; } = true;
