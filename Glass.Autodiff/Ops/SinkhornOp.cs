@@ -58,8 +58,12 @@ public static class SinkhornOp
     /// <param name="op">
     /// Implicit gradients (CG on the band, <see cref="SinkhornImplicit.BandedBackward"/>) or unrolled (MaxIter log-domain
     /// iterations from zero potentials taped on the forward solve's band pattern; the values are then the unrolled plan);
-    /// the non-convergence policy; the device. A warm start is not supported on the band (the band itself depends on the scores).
+    /// the non-convergence policy; the device; the warm start <see cref="SinkhornOpOptions.InitialF"/>/<see cref="SinkhornOpOptions.InitialG"/>
+    /// (potentials in the callers' order, lengths n and m, e.g. the previous step's <c>Result.F</c>/<c>Result.G</c> of the same
+    /// slice: potentials belong to points, not to band positions, so they remain a valid start after the scores — and the band —
+    /// have moved; the plan does not depend on it, only the iteration count; it replaces ε-scaling's coarse stages).
     /// </param>
+    /// <exception cref="ArgumentException">Scores not vectors; a warm start of the wrong length, only one of f⁰/g⁰, or not finite.</exception>
     /// <exception cref="InvalidOperationException">Not converged under <see cref="SinkhornNonConvergence.Throw"/>, or operands on different tapes.</exception>
     public static BandedPlan Banded(Var s, Var t, double[]? a, double[]? b, SinkhornOptions options, BandOptions? band = null, SinkhornOpOptions? op = null)
     {
@@ -68,9 +72,8 @@ public static class SinkhornOp
         if (!ReferenceEquals(s.Tape, t.Tape)) throw new InvalidOperationException("Operands were recorded on different tapes.");
         if (s.Rows != 1 && s.Cols != 1) throw new ArgumentException($"BandedPlan: s is {s.Shape}; expected a vector of scores.", nameof(s));
         if (t.Rows != 1 && t.Cols != 1) throw new ArgumentException($"BandedPlan: t is {t.Shape}; expected a vector of scores.", nameof(t));
-        if (op.InitialF is not null || op.InitialG is not null)
-            throw new ArgumentException("Sinkhorn op: a warm start is not supported for banded plans.", nameof(op));
-        var r = BandedSinkhorn.Solve(op.Device ?? ComputeDevice.Cpu, s.Value, t.Value, a, b, options, band);
+        op.Validate(s.Length, t.Length);
+        var r = BandedSinkhorn.Solve(op.Device ?? ComputeDevice.Cpu, s.Value, t.Value, a, b, options, band, op.InitialF, op.InitialG);
         Check(r.Converged, r.MarginalError, r.Iterations, options, op, "Banded Sinkhorn");
         if (op.Gradient == SinkhornGradient.Unrolled)
             return new BandedPlan(r.Plan, SinkhornUnrolled.BandedPlan(s, t, r.Plan, a, b, options.Gamma, options.MaxIter), r);

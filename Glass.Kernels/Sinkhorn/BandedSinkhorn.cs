@@ -24,10 +24,22 @@ public static class BandedSinkhorn
     /// <param name="b">Column marginal (null = uniform).</param>
     /// <param name="options">γ and stopping rule.</param>
     /// <param name="band">Band truncation ε and optional rank cap (null = defaults).</param>
+    /// <param name="initialF">
+    /// Warm start: row potentials f⁰ in the callers' order (length n), e.g. <see cref="BandedSinkhornResult.F"/> of the
+    /// previous training step on the same slice; null = cold start (zeros). Potentials are indexed by points, not by band
+    /// positions, so they stay a valid start when the scores — and with them the sort order and the band — have moved.
+    /// The fixed point (the plan) does not depend on it; only the iteration count does. A warm start replaces the
+    /// ε-scaling schedule's coarse stages (<see cref="SinkhornOptions.EpsScaling"/>): the solve starts at the target γ.
+    /// Finite where a &gt; 0 (entries of zero-mass rows are ignored). Needs <paramref name="initialG"/>.
+    /// </param>
+    /// <param name="initialG">Warm start: column potentials g⁰ (length m, finite where b &gt; 0); null = cold start.</param>
     /// <returns>The plan in the callers' original index order (CSR), cost, entropy, nnz, radius, diagnostics.</returns>
-    /// <exception cref="ArgumentException">Empty or non-finite scores, bad marginals, γ ≤ 0, ε ∉ (0,1); the message names the argument.</exception>
+    /// <exception cref="ArgumentException">
+    /// Empty or non-finite scores, bad marginals, γ ≤ 0, ε ∉ (0,1), only one of f⁰/g⁰, a warm start of the wrong length or
+    /// not finite; the message names the argument.
+    /// </exception>
     public static BandedSinkhornResult Solve(ComputeDevice device, double[] s, double[] t, double[]? a, double[]? b,
-        SinkhornOptions options, BandOptions? band = null)
+        SinkhornOptions options, BandOptions? band = null, double[]? initialF = null, double[]? initialG = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(s);
@@ -42,8 +54,11 @@ public static class BandedSinkhorn
         Guard.Finite(t, nameof(t));
         var aa = Marginals.Resolve(a, s.Length, nameof(a));
         var bb = Marginals.Resolve(b, t.Length, nameof(b));
+        CheckWarmStart(initialF, initialG, aa, bb);
         var ((ss, ps), (ts, pt)) = SortBoth(device, s, t);
-        var (f0, g0, used, coarseSeconds) = Anneal(device, ss, ps, ts, pt, aa, bb, options, band);
+        var (f0, g0, used, coarseSeconds) = initialF is null
+            ? Anneal(device, ss, ps, ts, pt, aa, bb, options, band)
+            : (Permute(initialF, ps), Permute(initialG!, pt), 0, 0.0);
         if (used > 0 || f0 is not null) options = EpsSchedule.Final(options, used);
         var bnd = Band.Build(ss, ps, ts, pt, aa, bb, options.Gamma, band);
         var (sol, iterations, refinements) = SolveWidening(device, ref bnd, options, band, f0, g0);
@@ -93,6 +108,34 @@ public static class BandedSinkhorn
             seconds += sol.IterationSeconds;
         }
         return (sol with { IterationSeconds = seconds }, done, refinements);
+    }
+
+    /// <summary>A warm start is both potentials or neither, of lengths n and m, finite wherever the marginal is positive.</summary>
+    private static void CheckWarmStart(double[]? f, double[]? g, double[] a, double[] b)
+    {
+        if ((f is null) != (g is null))
+            throw new ArgumentException("Banded Sinkhorn warm start: give both initialF and initialG or neither.", f is null ? "initialF" : "initialG");
+        if (f is null) return;
+        CheckPotential(f, a, "initialF", "one per row score s");
+        CheckPotential(g!, b, "initialG", "one per column score t");
+    }
+
+    private static void CheckPotential(double[] p, double[] w, string name, string what)
+    {
+        Guard.Length<double>(p, w.Length, name, what);
+        for (int i = 0; i < p.Length; i++)
+            if (w[i] > 0 && !double.IsFinite(p[i]))
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{name}[{i}] = {p[i]:R}; expected a finite potential (its marginal weight is {w[i]:R} > 0)."), name);
+    }
+
+    // Potentials from the callers' order into sorted order (entry i of the result belongs to sorted point i = perm[i]).
+    // Non-finite entries (zero-mass points) become 0: the solvers set them to −∞ from the marginal.
+    private static double[] Permute(double[] original, int[] perm)
+    {
+        var o = new double[perm.Length];
+        for (int i = 0; i < perm.Length; i++) { double v = original[perm[i]]; o[i] = double.IsFinite(v) ? v : 0; }
+        return o;
     }
 
     // ε-scaling's coarse stages (EpsSchedule), each on the band at its own γ (wider than the target's), in sorted order.

@@ -21,7 +21,9 @@ namespace Glass.Models.Glass;
 /// max_iter is redone at 2γ (train.gamma_backoff, default) and that γ becomes a floor for later steps (decaying with the
 /// schedule), so annealing stops where convergence is lost (<c>gamma_backoffs</c>, <c>gamma_floor</c>); without the back-off, or once γ is back
 /// at γ₀, the last iterate is used (<see cref="NonConvergencePolicy.UseLastIterate"/>, as the reference code does) and
-/// the step is counted (<c>sinkhorn_unconverged_steps</c> in <see cref="IExperiment.Evaluate"/>).
+/// the step is counted (<c>sinkhorn_unconverged_steps</c> in <see cref="IExperiment.Evaluate"/>). With train.warm_start,
+/// each slice's solve starts from that slice's potentials of the previous solve (the slices' projections are trained
+/// parameters, not redrawn per step, so slice s of step t and of step t + 1 are the same projection of the same points).
 /// </summary>
 public static class GlassExperiments
 {
@@ -70,7 +72,10 @@ internal abstract class GlassExperimentBase : IExperiment
     private const string OptimizerFile = "optimizer.bin";
     private readonly GammaSchedule _schedule;
     private int _unconvergedSteps, _backoffs;
-    private double _lastLoss = double.NaN, _lastGamma = double.NaN, _gammaFloor;
+    private long _sinkhornIterations;
+    private double _lastLoss = double.NaN, _lastGamma = double.NaN, _gammaFloor, _worstMarginalError;
+    // The latest solve's potentials per slice (train.warm_start): the next solve's start; in the checkpoint.
+    private SlicePotentials?[]? _potentials;
 
     protected GlassExperimentBase(GlassExperimentOptions options, ComputeDevice device, GlassLayer layer, double[] x, double[] y, int dim, int[]? truth,
         IReadOnlyList<Parameter>? backboneParameters = null)
@@ -122,7 +127,8 @@ internal abstract class GlassExperimentBase : IExperiment
     protected virtual void EvaluateExtra(Dictionary<string, double> metrics) { }
 
     private GlassOutput Run(Tape tape) =>
-        Layer.Forward(tape.Constant(X, X.Length / Dim, Dim), Backbone(tape.Constant(Y, Y.Length / Dim, Dim)));
+        Layer.Forward(tape.Constant(X, X.Length / Dim, Dim), Backbone(tape.Constant(Y, Y.Length / Dim, Dim)),
+            Options.Train.WarmStart ? _potentials : null);
 
     protected GlassExperimentOptions Options { get; }
     internal GlassLayer Layer { get; }
@@ -162,7 +168,11 @@ internal abstract class GlassExperimentBase : IExperiment
         CompletedSteps++;
         // The floor anneals with the schedule, so γ is tried lower again once the scores have moved on.
         if (Options.Train.AnnealGamma) _gammaFloor *= Options.Train.GammaDecay;
-        if (!o.Coupling.Converged) _unconvergedSteps++;
+        if (!o.Coupling.Converged)
+        {
+            _unconvergedSteps++;
+            _worstMarginalError = Math.Max(_worstMarginalError, o.Coupling.MaxMarginalError);
+        }
         _lastLoss = o.Loss.Scalar;
         _lastGamma = o.Coupling.Gamma;
         var c = o.Coupling;
@@ -175,19 +185,22 @@ internal abstract class GlassExperimentBase : IExperiment
 
     /// <summary>
     /// The step's forward at <paramref name="gamma"/>; with train.gamma_backoff, a solve that stops at max_iter is
-    /// discarded and redone at 2γ (capped at γ₀), and the γ that converged becomes a floor for the next steps: annealing
+    /// discarded and redone at 2γ (capped at γ₀·gamma_backoff_max), and the γ that converged becomes a floor for the next steps: annealing
     /// stops where convergence is lost, and the floor itself decays by gamma_decay per step, so a lower γ is tried again
     /// once the scores have moved on (an adaptive schedule γ_t = max(γ_min, γ₀·decay^t, floor_t)). Returns the tape to
     /// differentiate on (the caller disposes it).
     /// </summary>
     private (Tape Tape, GlassOutput Output) ConvergedForward(double gamma)
     {
-        double cap = Math.Max(Options.Ot.Gamma, gamma);
+        double cap = Math.Max(Options.Ot.Gamma * Options.Train.GammaBackoffMax, gamma);
         while (true)
         {
             Layer.Gamma = gamma;
             var tape = new Tape();
             var o = Run(tape);
+            _sinkhornIterations += o.Coupling.SinkhornIterations;
+            // Every attempt continues from the last one's potentials (a discarded one's are still the nearest start).
+            if (Options.Train.WarmStart) _potentials = SlicePotentials.Usable(o.Potentials);
             if (o.Coupling.Converged || !Options.Train.GammaBackoff || gamma >= cap) return (tape, o);
             tape.Dispose();
             gamma = Math.Min(cap, 2 * gamma);
@@ -196,7 +209,10 @@ internal abstract class GlassExperimentBase : IExperiment
         }
     }
 
-    /// <summary>The layer's output at the current parameters and the γ of the last completed step, without recording gradients.</summary>
+    /// <summary>
+    /// The layer's output at the current parameters and the γ of the last completed step, without recording gradients
+    /// (warm-started when train.warm_start; the stored potentials are read, not replaced, so evaluating does not change training).
+    /// </summary>
     internal GlassOutput Peek()
     {
         Layer.Gamma = CompletedSteps == 0 ? GammaAt(0) : _lastGamma;
@@ -223,6 +239,9 @@ internal abstract class GlassExperimentBase : IExperiment
             ["sinkhorn_unconverged_steps"] = _unconvergedSteps,
             ["gamma_backoffs"] = _backoffs,
             ["gamma_floor"] = _gammaFloor,
+            ["sinkhorn_iter_total"] = _sinkhornIterations,
+            // How far from tol the steps that trained on an unconverged solve were (0 when there were none).
+            ["sinkhorn_worst_marginal_error"] = _worstMarginalError,
         };
         if (GroundTruth is not null) d["perm_acc"] = c.PermutationAccuracy(GroundTruth);
         // Rows matched to their own index: with a planted permutation the truth is π, not the identity, so a rate far
@@ -259,9 +278,12 @@ internal abstract class GlassExperimentBase : IExperiment
             ["last_gamma_bits"] = BitConverter.DoubleToInt64Bits(_lastGamma),
             ["gamma_floor_bits"] = BitConverter.DoubleToInt64Bits(_gammaFloor),
             ["gamma_backoffs"] = _backoffs,
+            ["sinkhorn_iter_total"] = _sinkhornIterations,
+            ["worst_marginal_error_bits"] = BitConverter.DoubleToInt64Bits(_worstMarginalError),
             ["fingerprint"] = Fingerprint(),
         };
         SaveExtra(state);
+        if (_potentials is not null) PotentialsFile.Save(Path.Combine(directory, PotentialsFile.Name), _potentials);
         string path = Path.Combine(directory, StateFile), tmp = path + ".tmp";
         File.WriteAllText(tmp, JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }));
         File.Move(tmp, path, overwrite: true);
@@ -274,7 +296,7 @@ internal abstract class GlassExperimentBase : IExperiment
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: checkpoint state file missing.");
         if (!File.Exists(opt)) throw new InvalidDataException($"{opt}: checkpoint optimiser file missing.");
         int steps, unconverged, backoffs;
-        long lastBits, gammaBits, floorBits;
+        long lastBits, gammaBits, floorBits, iterations, worstBits;
         Action? commit;
         try
         {
@@ -294,6 +316,8 @@ internal abstract class GlassExperimentBase : IExperiment
             gammaBits = r.TryGetProperty("last_gamma_bits", out var gb) ? gb.GetInt64() : BitConverter.DoubleToInt64Bits(_schedule.At(Math.Max(0, steps - 1)));
             floorBits = r.TryGetProperty("gamma_floor_bits", out var fb) ? fb.GetInt64() : 0;
             backoffs = r.TryGetProperty("gamma_backoffs", out var bo) ? bo.GetInt32() : 0;
+            iterations = r.TryGetProperty("sinkhorn_iter_total", out var it) ? it.GetInt64() : 0;
+            worstBits = r.TryGetProperty("worst_marginal_error_bits", out var wb) ? wb.GetInt64() : 0;
             commit = ReadExtra(r, path);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
@@ -301,6 +325,10 @@ internal abstract class GlassExperimentBase : IExperiment
             throw new InvalidDataException($"{path}: malformed checkpoint state ({e.Message}).", e);
         }
         if (steps < 0) throw new InvalidDataException($"{path}: completed_steps = {steps}; expected ≥ 0.");
+        // With warm start on, a checkpoint after a step holds the potentials the next step starts from.
+        var potentials = Options.Train.WarmStart && steps > 0
+            ? PotentialsFile.Load(Path.Combine(directory, PotentialsFile.Name), Layer.Slices, X.Length / Dim, Y.Length / Dim)
+            : null;
         Optimizer.Load(opt);
         if (Optimizer.Step != steps)
             throw new InvalidDataException($"{opt}: optimiser step {Optimizer.Step.ToString(CultureInfo.InvariantCulture)} but {path} says {steps} completed steps; the checkpoint is inconsistent.");
@@ -311,8 +339,11 @@ internal abstract class GlassExperimentBase : IExperiment
         _lastGamma = BitConverter.Int64BitsToDouble(gammaBits);
         _gammaFloor = BitConverter.Int64BitsToDouble(floorBits);
         _backoffs = backoffs;
-        if (!(_gammaFloor >= 0) || !double.IsFinite(_gammaFloor) || backoffs < 0)
-            throw new InvalidDataException($"{path}: gamma_floor_bits / gamma_backoffs out of range; expected a finite floor ≥ 0 and a count ≥ 0.");
+        _sinkhornIterations = iterations;
+        _worstMarginalError = BitConverter.Int64BitsToDouble(worstBits);
+        _potentials = potentials;
+        if (!(_gammaFloor >= 0) || !double.IsFinite(_gammaFloor) || backoffs < 0 || iterations < 0)
+            throw new InvalidDataException($"{path}: gamma_floor_bits / gamma_backoffs / sinkhorn_iter_total out of range; expected a finite floor ≥ 0 and counts ≥ 0.");
     }
 
     private string Fingerprint()

@@ -93,7 +93,8 @@ public sealed record GlassCoupling(CsrMatrix Plan, double Entropy, double Gamma,
 /// <param name="Loss">The lifted loss (1×1 on the inputs' tape): L = (1/S) Σ_s ⟨P^{(s)}, D⟩, D = d² (Eq. 4) or ‖ψ_i − ψ_j‖² (Eq. 5) on the plan's support.</param>
 /// <param name="Coupling">The mean plan P̄ and diagnostics.</param>
 /// <param name="SliceLosses">⟨P^{(s)}, D⟩ per slice.</param>
-public sealed record GlassOutput(Var Loss, GlassCoupling Coupling, IReadOnlyList<double> SliceLosses);
+/// <param name="Potentials">Each slice's final Sinkhorn potentials (f, g), callers' order: the next call's warm start.</param>
+public sealed record GlassOutput(Var Loss, GlassCoupling Coupling, IReadOnlyList<double> SliceLosses, IReadOnlyList<SlicePotentials> Potentials);
 
 /// <summary>
 /// The GLASS layer (Geometric Learned Alignment via Soft Slices, paper 000 §4–5) as a differentiable head:
@@ -180,9 +181,16 @@ public sealed class GlassLayer
     /// (L, P̄) = GLASS(X, Y; θ): X n×d and Y m×d on one tape (d = 3 on S², p for features). Gradients of L
     /// reach θ and X, Y (when they require gradients). See the class summary for the maths.
     /// </summary>
-    /// <exception cref="ArgumentException">Wrong column count or fewer than one row; the message names the input.</exception>
+    /// <param name="x">X, n×d.</param>
+    /// <param name="y">Y, m×d.</param>
+    /// <param name="warmStart">
+    /// Per slice, the potentials to start its Sinkhorn solve from (e.g. <see cref="GlassOutput.Potentials"/> of the previous
+    /// training step; a null entry = cold start for that slice); null = every slice cold. The plans do not depend on it
+    /// (to the solver's tolerance), only the iteration counts.
+    /// </param>
+    /// <exception cref="ArgumentException">Wrong column count or fewer than one row, or a warm start of the wrong slice count or lengths; the message names the input.</exception>
     /// <exception cref="InvalidOperationException">A solve did not converge and <see cref="NonConvergence"/> is Throw.</exception>
-    public GlassOutput Forward(Var x, Var y)
+    public GlassOutput Forward(Var x, Var y, IReadOnlyList<SlicePotentials?>? warmStart = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -190,54 +198,71 @@ public sealed class GlassLayer
         if (x.Cols != InputDim) throw new ArgumentException($"X is {x.Shape}; expected {InputDim} columns ({Geometry}).", nameof(x));
         if (y.Cols != InputDim) throw new ArgumentException($"Y is {y.Shape}; expected {InputDim} columns ({Geometry}).", nameof(y));
         if (!(Gamma > 0) || !double.IsFinite(Gamma)) throw new InvalidOperationException($"Gamma = {Gamma.ToString(CultureInfo.InvariantCulture)}; expected a finite value > 0.");
+        CheckWarmStart(warmStart, x.Rows, y.Rows);
         var p = OnTape(x.Tape);
         if (Geometry == GlassGeometry.Sphere) { x = StructOp.NormalizeRows(x); y = StructOp.NormalizeRows(y); }
-        var metric = Geometry == GlassGeometry.Sphere ? PairMetric.GeodesicSquared : PairMetric.SquaredEuclidean;
-        var so = new SinkhornOptions { Gamma = Gamma, MaxIter = Ot.MaxIter, Tol = Ot.Tol };
-        var band = new BandOptions { BandEps = Ot.BandEps, RankCap = Ot.RankCap > 0 ? Ot.RankCap : null };
         int n = x.Rows, m = y.Rows, S = _slices.Length;
-
         Var? total = null;
         var sliceLoss = new double[S];
         var plans = new CsrMatrix[S];
+        var potentials = new SlicePotentials[S];
         int iters = 0, unconverged = 0;
         double maxErr = 0, radius = 0;
         for (int sl = 0; sl < S; sl++)
         {
-            var s = _slices[sl].Scores(x, p);
-            var t = _slices[sl].Scores(y, p);
-            Var loss;
-            if (Ot.UseBanded)
-            {
-                var bp = GlassOps.BandedPlan(s, t, so, band, Device, NonConvergence);
-                var cost = GlassOps.PairCosts(x, y, GlassOps.RowIndex(bp.Structure), bp.Structure.ColIdx, metric, 1, bp.Structure.Nnz);
-                loss = Op.Sum(Op.Mul(bp.Values, cost));
-                plans[sl] = bp.Structure;
-                iters += bp.Result.Iterations;
-                if (!bp.Result.Converged) unconverged++;
-                maxErr = Math.Max(maxErr, bp.Result.MarginalError);
-                radius = bp.Result.BandRadius;
-            }
-            else
-            {
-                var (plan, r) = GlassOps.DensePlan(s, t, so, Device, NonConvergence);
-                var (ri, ci) = AllPairs(n, m);
-                var cost = GlassOps.PairCosts(x, y, ri, ci, metric, n, m);
-                loss = Op.Sum(Op.Mul(plan, cost));
-                plans[sl] = DenseToCsr(r.Plan!, n, m);
-                iters += r.Iterations;
-                if (!r.Converged) unconverged++;
-                maxErr = Math.Max(maxErr, r.MarginalError);
-            }
-            sliceLoss[sl] = loss.Scalar;
-            total = total is null ? loss : Op.Add(total, loss);
+            var r = SolveSlice(sl, x, y, p, warmStart?[sl]);
+            plans[sl] = r.Plan;
+            potentials[sl] = r.Potentials;
+            iters += r.Iterations;
+            if (!r.Converged) unconverged++;
+            maxErr = Math.Max(maxErr, r.MarginalError);
+            radius = r.Radius;
+            sliceLoss[sl] = r.Loss.Scalar;
+            total = total is null ? r.Loss : Op.Add(total, r.Loss);
         }
         var mean = S == 1 ? total! : Op.Scale(total!, 1.0 / S);
         var avg = S == 1 ? plans[0] : Average(plans, n, m);
         double h = 0;
         foreach (var v in avg.Values) if (v > 0) h -= v * Math.Log(v);
         var coupling = new GlassCoupling(avg, h, Gamma, radius, iters, unconverged == 0, unconverged, maxErr);
-        return new GlassOutput(mean, coupling, sliceLoss);
+        return new GlassOutput(mean, coupling, sliceLoss, potentials);
+    }
+
+    private void CheckWarmStart(IReadOnlyList<SlicePotentials?>? warm, int n, int m)
+    {
+        if (warm is null) return;
+        if (warm.Count != _slices.Length)
+            throw new ArgumentException($"warmStart has {warm.Count} entries; expected one per slice ({_slices.Length}).", "warmStart");
+        for (int sl = 0; sl < warm.Count; sl++)
+            if (warm[sl] is { } w && (w.F.Length != n || w.G.Length != m))
+                throw new ArgumentException($"warmStart[{sl}] has potentials of lengths {w.F.Length} and {w.G.Length}; expected n = {n} and m = {m}.", "warmStart");
+    }
+
+    private readonly record struct SliceSolve(Var Loss, CsrMatrix Plan, SlicePotentials Potentials, int Iterations, bool Converged,
+        double MarginalError, double Radius);
+
+    // One slice: scores, the 1-D plan (banded or dense, warm-started when given) and the lifted loss on its support.
+    private SliceSolve SolveSlice(int sl, Var x, Var y, Dictionary<Parameter, Var> p, SlicePotentials? warm)
+    {
+        var metric = Geometry == GlassGeometry.Sphere ? PairMetric.GeodesicSquared : PairMetric.SquaredEuclidean;
+        var so = new SinkhornOptions { Gamma = Gamma, MaxIter = Ot.MaxIter, Tol = Ot.Tol };
+        var s = _slices[sl].Scores(x, p);
+        var t = _slices[sl].Scores(y, p);
+        int n = x.Rows, m = y.Rows;
+        if (Ot.UseBanded)
+        {
+            var band = new BandOptions { BandEps = Ot.BandEps, RankCap = Ot.RankCap > 0 ? Ot.RankCap : null };
+            var bp = GlassOps.BandedPlan(s, t, so, band, Device, NonConvergence, warm);
+            var cost = GlassOps.PairCosts(x, y, GlassOps.RowIndex(bp.Structure), bp.Structure.ColIdx, metric, 1, bp.Structure.Nnz);
+            var r = bp.Result;
+            return new SliceSolve(Op.Sum(Op.Mul(bp.Values, cost)), bp.Structure, new SlicePotentials(r.F, r.G), r.Iterations, r.Converged,
+                r.MarginalError, r.BandRadius);
+        }
+        var (plan, d) = GlassOps.DensePlan(s, t, so, Device, NonConvergence, warm);
+        var (ri, ci) = AllPairs(n, m);
+        var dc = GlassOps.PairCosts(x, y, ri, ci, metric, n, m);
+        return new SliceSolve(Op.Sum(Op.Mul(plan, dc)), DenseToCsr(d.Plan!, n, m), new SlicePotentials(d.F, d.G), d.Iterations, d.Converged,
+            d.MarginalError, 0);
     }
 
     /// <summary>

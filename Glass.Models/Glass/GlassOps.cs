@@ -176,28 +176,31 @@ internal static class GlassOps
 
     /// <summary>
     /// Banded 1-D plan (as <see cref="SinkhornOp.BandedPlan"/>) with a policy for a forward solve that did
-    /// not converge within max_iter; gradients to the scores by the implicit backward.
+    /// not converge within max_iter, warm-started from <paramref name="warm"/> (null = cold); gradients to the scores by
+    /// the implicit backward.
     /// </summary>
     public static BandedPlan BandedPlan(Var s, Var t, SinkhornOptions options, BandOptions band, ComputeDevice device,
-        NonConvergencePolicy policy) =>
-        SinkhornOp.Banded(s, t, null, null, options, band, OpOptions(device, policy));
+        NonConvergencePolicy policy, SlicePotentials? warm = null) =>
+        SinkhornOp.Banded(s, t, null, null, options, band, OpOptions(device, policy, warm));
 
     /// <summary>
     /// Dense 1-D plan between scores s, t (n×1, m×1) with C_ij = (s_i − t_j)², the same policy, gradients
     /// to the scores through the dense implicit backward. Returns the plan as an n×m node and the solve.
     /// </summary>
     public static (Var Plan, DenseSinkhornResult Result) DensePlan(Var s, Var t, SinkhornOptions options, ComputeDevice device,
-        NonConvergencePolicy policy)
+        NonConvergencePolicy policy, SlicePotentials? warm = null)
     {
         var cost = Op.PairwiseSqEuclidean(s, t);
-        var solve = SinkhornOp.Dense(cost, null, null, options, OpOptions(device, policy));
+        var solve = SinkhornOp.Dense(cost, null, null, options, OpOptions(device, policy, warm));
         return (solve.Plan, solve.Result);
     }
 
-    // The one Sinkhorn op's options for a GLASS policy.
-    private static SinkhornOpOptions OpOptions(ComputeDevice device, NonConvergencePolicy policy) => new()
+    // The one Sinkhorn op's options for a GLASS policy and warm start.
+    private static SinkhornOpOptions OpOptions(ComputeDevice device, NonConvergencePolicy policy, SlicePotentials? warm) => new()
     {
         Device = device,
         OnNonConvergence = policy == NonConvergencePolicy.Throw ? SinkhornNonConvergence.Throw : SinkhornNonConvergence.UseLastIterate,
+        InitialF = warm?.F,
+        InitialG = warm?.G,
     };
 }

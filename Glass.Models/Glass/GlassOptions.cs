@@ -150,6 +150,19 @@ public sealed record TrainOptions
     /// </summary>
     public bool GammaBackoff { get; init; } = true;
     /// <summary>
+    /// gamma_backoff_max: the back-off raises γ up to gamma_backoff_max·γ₀ (≥ 1; default 1: never above γ₀, the
+    /// configured regularisation). Above 1, a step whose solve does not converge even at γ₀ is redone at a γ beyond the
+    /// configured one — a blurrier plan the gradient is then exact for, instead of an unconverged plan at γ₀.
+    /// </summary>
+    public double GammaBackoffMax { get; init; } = 1;
+    /// <summary>
+    /// warm_start: start each slice's Sinkhorn solve from that slice's potentials (f, g) of the previous solve (the
+    /// previous step, or the discarded attempt of a back-off) instead of zeros (Glass's extension; default true). The
+    /// plan converged to is the same; the solve starts nearer to it, so fewer steps stop at max_iter. The potentials are
+    /// kept in the checkpoint, so a resumed run continues bit for bit.
+    /// </summary>
+    public bool WarmStart { get; init; } = true;
+    /// <summary>
     /// stop_rel_change: stop before train.steps once |L̄_prev − L̄_last| ≤ stop_rel_change·|L̄_prev|, L̄ the mean loss
     /// over two consecutive windows of stop_window steps (≥ 0; 0 = run all steps).
     /// </summary>

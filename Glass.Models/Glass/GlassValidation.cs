@@ -49,6 +49,7 @@ internal static class GlassValidation
         Require(o.GammaDecay > 0 && o.GammaDecay <= 1, "train.gamma_decay", F(o.GammaDecay), "a value in (0, 1]");
         Require(o.GammaMin > 0 && double.IsFinite(o.GammaMin), "train.gamma_min", F(o.GammaMin), "a finite value > 0");
         Require(o.StopRelChange >= 0 && double.IsFinite(o.StopRelChange), "train.stop_rel_change", F(o.StopRelChange), "a finite value ≥ 0 (0 = off)");
+        Require(o.GammaBackoffMax >= 1 && o.GammaBackoffMax <= 1e6, "train.gamma_backoff_max", F(o.GammaBackoffMax), "a value in [1, 1e6] (a multiple of ot.gamma)");
         Require(o.StopWindow >= 1, "train.stop_window", o.StopWindow.ToString(CultureInfo.InvariantCulture), "an integer ≥ 1");
     }
 

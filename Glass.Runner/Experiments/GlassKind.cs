@@ -167,8 +167,10 @@ internal sealed class GlassKind : IExperimentKind
             GammaDecay = tr.Double("gamma_decay", td.GammaDecay, NumberRange.LeftOpen(0, 1)),
             GammaMin = tr.Double("gamma_min", td.GammaMin, NumberRange.Positive),
             Seed = tr.Int("seed", td.Seed, min: 0, overrideValue: seedOverride),
-            // Glass's extensions: γ back-off on unconverged solves and the stopping rule.
+            // Glass's extensions: γ back-off on unconverged solves, warm starts, and the stopping rule.
             GammaBackoff = tr.Bool("gamma_backoff", td.GammaBackoff),
+            GammaBackoffMax = tr.Double("gamma_backoff_max", td.GammaBackoffMax, NumberRange.Closed(1, 1e6)),
+            WarmStart = tr.Bool("warm_start", td.WarmStart),
             StopRelChange = tr.Double("stop_rel_change", td.StopRelChange, NumberRange.NonNegative),
             StopWindow = tr.Int("stop_window", td.StopWindow, min: 1),
         };

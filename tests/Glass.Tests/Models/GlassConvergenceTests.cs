@@ -70,7 +70,8 @@ public class GlassConvergenceTests
             S2 = new S2DataOptions { N = 48, NoiseDeg = 0.5, Rotation = false },
             Manifold = new ManifoldProjectionOptions { K = 8 },
             Ot = new OtOptions { Gamma = 0.05, MaxIter = 300 },
-            Train = new TrainOptions { Steps = 60, Lr = 0.05, Slices = 2, GammaDecay = 0.9, GammaMin = 1e-4, Seed = 1 },
+            // Cold solves: the warm start (GlassWarmStartTests) lowers the stress this test needs.
+            Train = new TrainOptions { Steps = 60, Lr = 0.05, Slices = 2, GammaDecay = 0.9, GammaMin = 1e-4, Seed = 1, WarmStart = false },
         };
         IReadOnlyDictionary<string, double> Run(bool backoff)
         {
@@ -86,6 +87,33 @@ public class GlassConvergenceTests
         Assert.That(on["gamma_backoffs"], Is.GreaterThan(0));
         Assert.That(on["gamma"], Is.GreaterThan(off["gamma"]));
         Assert.That(on["exact_ot_loss"], Is.LessThan(on["final_loss"]).And.LessThan(on["independent_loss"]));
+    }
+
+    [Test]
+    public void GammaBackoffMax_RaisesGammaAboveGamma0_OnlyWhenAsked()
+    {
+        // max_iter far too small for γ₀: at the default cap (γ₀) the steps stay unconverged; with gamma_backoff_max the
+        // back-off goes above γ₀ until the solves converge.
+        var o = new GlassExperimentOptions
+        {
+            S2 = new S2DataOptions { N = 48, NoiseDeg = 0.5, Rotation = false },
+            Manifold = new ManifoldProjectionOptions { K = 8 },
+            Ot = new OtOptions { Gamma = 1e-4, MaxIter = 11, Tol = 1e-9 },
+            Train = new TrainOptions { Steps = 4, Lr = 0.05, Slices = 2, AnnealGamma = false, Seed = 1, WarmStart = false },
+        };
+        IReadOnlyDictionary<string, double> Run(double max)
+        {
+            using var e = GlassExperiments.Create(o with { Train = o.Train with { GammaBackoffMax = max } }, ComputeDevice.Cpu);
+            for (int t = 0; t < o.Train.Steps; t++) e.Step();
+            return e.Evaluate();
+        }
+        var capped = Run(1);
+        var raised = Run(1e4);
+        Assert.That(capped["sinkhorn_unconverged_steps"], Is.EqualTo(4), "γ₀ alone cannot converge here, else the test proves nothing");
+        Assert.That(capped["gamma"], Is.EqualTo(1e-4));
+        Assert.That(raised["sinkhorn_unconverged_steps"], Is.EqualTo(0));
+        Assert.That(raised["gamma"], Is.GreaterThan(1e-4).And.LessThanOrEqualTo(1.0));
+        Assert.Throws<ArgumentException>(() => GlassExperiments.Create(o with { Train = o.Train with { GammaBackoffMax = 0.5 } }, ComputeDevice.Cpu));
     }
 
     [Test]

@@ -92,6 +92,8 @@ public class GlassRunTests
     [TestCase("  stop_rel_change: -0.1\n", "train.stop_rel_change")]
     [TestCase("  stop_window: 0\n", "train.stop_window")]
     [TestCase("  gamma_backoff: maybe\n", "train.gamma_backoff")]
+    [TestCase("  warm_start: 1.5\n", "train.warm_start")]
+    [TestCase("  gamma_backoff_max: 0.5\n", "train.gamma_backoff_max")]
     [TestCase("  stop_rel_chang: 0.1\n", "train.stop_rel_chang")]
     public void NewTrainKeys_AreValidated(string extra, string key)
     {
