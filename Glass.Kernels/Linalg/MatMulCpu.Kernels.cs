@@ -11,13 +11,13 @@ public static partial class MatMulCpu
 {
     /// <summary>
     /// <c>C[0..MR, 0..NR) (+)= Σ_p A[p, 0..MR) ⊗ B[p, 0..NR)</c> over <paramref name="kcLen"/> depth steps: the
-    /// 12×16 AVX-512 kernel or the 4×(2·W) <see cref="Vector{T}"/> kernel. <paramref name="pa"/>: kcLen×MR,
+    /// 8×16 AVX-512 kernel or the 4×(2·W) <see cref="Vector{T}"/> kernel. <paramref name="pa"/>: kcLen×MR,
     /// <paramref name="pb"/>: kcLen×NR, C row stride <paramref name="ldc"/>; <paramref name="store"/> overwrites C.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Tile(int kcLen, double* pa, double* pb, double* c, long ldc, bool store)
     {
-        if (Wide) Kernel12x16(kcLen, pa, pb, c, ldc, store);
+        if (Wide) Kernel8x16(kcLen, pa, pb, c, ldc, store);
         else Kernel4xW(kcLen, pa, pb, c, ldc, store);
     }
 
@@ -80,11 +80,11 @@ public static partial class MatMulCpu
     }
 
     /// <summary>
-    /// MR = 12, NR = 16 (AVX-512): 24 <see cref="Vector512{T}"/> accumulators, so one pair of B loads feeds 12 rows
-    /// (24 FMAs per 2 vector loads and 12 broadcasts). The C tile's rows are prefetched while the tile is computed.
+    /// MR = 8, NR = 16 (AVX-512): 16 <see cref="Vector512{T}"/> accumulators, so one pair of B loads feeds 8 rows
+    /// (16 FMAs per 2 vector loads and 8 broadcasts). The C tile's rows are prefetched while the tile is computed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel12x16(int kcLen, double* pa, double* pb, double* c, long ldc, bool store)
+    private static unsafe void Kernel8x16(int kcLen, double* pa, double* pb, double* c, long ldc, bool store)
     {
         if (Sse.IsSupported)
             for (int i = 0; i < MrWide; i++)
@@ -94,8 +94,7 @@ public static partial class MatMulCpu
             }
         Vector512<double> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
                           c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
-                          c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default,
-                          c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
+                          c60 = default, c61 = default, c70 = default, c71 = default;
         for (int p = 0; p < kcLen; p++)
         {
             var b0 = Vector512.Load(pb);
@@ -108,16 +107,12 @@ public static partial class MatMulCpu
             x = Vector512.Create(pa[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
             x = Vector512.Create(pa[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
             x = Vector512.Create(pa[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
-            x = Vector512.Create(pa[8]); c80 = Vector512.FusedMultiplyAdd(x, b0, c80); c81 = Vector512.FusedMultiplyAdd(x, b1, c81);
-            x = Vector512.Create(pa[9]); c90 = Vector512.FusedMultiplyAdd(x, b0, c90); c91 = Vector512.FusedMultiplyAdd(x, b1, c91);
-            x = Vector512.Create(pa[10]); cA0 = Vector512.FusedMultiplyAdd(x, b0, cA0); cA1 = Vector512.FusedMultiplyAdd(x, b1, cA1);
-            x = Vector512.Create(pa[11]); cB0 = Vector512.FusedMultiplyAdd(x, b0, cB0); cB1 = Vector512.FusedMultiplyAdd(x, b1, cB1);
             pa += MrWide;
             pb += 16;
         }
-        PutRow512(c, c00, c01, store); PutRow512(c + ldc, c10, c11, store); PutRow512(c + 2 * ldc, c20, c21, store);
-        PutRow512(c + 3 * ldc, c30, c31, store); PutRow512(c + 4 * ldc, c40, c41, store); PutRow512(c + 5 * ldc, c50, c51, store);
-        PutRow512(c + 6 * ldc, c60, c61, store); PutRow512(c + 7 * ldc, c70, c71, store); PutRow512(c + 8 * ldc, c80, c81, store);
-        PutRow512(c + 9 * ldc, c90, c91, store); PutRow512(c + 10 * ldc, cA0, cA1, store); PutRow512(c + 11 * ldc, cB0, cB1, store);
+        PutRow512(c, c00, c01, store); PutRow512(c + ldc, c10, c11, store);
+        PutRow512(c + 2 * ldc, c20, c21, store); PutRow512(c + 3 * ldc, c30, c31, store);
+        PutRow512(c + 4 * ldc, c40, c41, store); PutRow512(c + 5 * ldc, c50, c51, store);
+        PutRow512(c + 6 * ldc, c60, c61, store); PutRow512(c + 7 * ldc, c70, c71, store);
     }
 }

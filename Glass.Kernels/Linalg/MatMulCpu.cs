@@ -14,7 +14,7 @@ namespace Glass.Kernels.Linalg;
 /// micro-panels (zero padded, 64-byte aligned); C is cut into row blocks of at most <see cref="Mc"/> rows (an equal
 /// number per core; when there are few, each row block is also cut into column groups) that go to
 /// <c>Parallel.For</c>. Each work item packs its slice of <c>op(A)</c> into MR×<see cref="Kc"/> micro-panels and runs an
-/// MR×NR register-tile micro-kernel: 12×16 with 24 <see cref="Vector512{T}"/> accumulators where the CPU has AVX-512,
+/// MR×NR register-tile micro-kernel: 8×16 with 16 <see cref="Vector512{T}"/> accumulators where the CPU has AVX-512,
 /// else 4×(2·<see cref="Vector{T}.Count"/>) with 8 <c>Vector&lt;double&gt;</c> accumulators (FMA where the hardware
 /// has it). The first depth block stores into C (no clearing pass) unless accumulating. Entry (i, j) is
 /// <c>C_ij (+)= Σ_blocks Σ_{p in block} A_ip·B_pj</c>, each block summed in p order from zero, then added in block
@@ -24,14 +24,14 @@ public static partial class MatMulCpu
 {
     /// <summary>Rows of a micro-tile on the <see cref="Vector{T}"/> path.</summary>
     internal const int Mr = 4;
-    /// <summary>Rows of a micro-tile on the AVX-512 path (12×16 tile, 24 accumulators).</summary>
-    internal const int MrWide = 12;
+    /// <summary>Rows of a micro-tile on the AVX-512 path (8×16 tile, 16 accumulators).</summary>
+    internal const int MrWide = 8;
     /// <summary>Depth of a packed panel (a 16-wide B micro-panel, 32 KB, stays in L1).</summary>
     internal const int Kc = 256;
-    /// <summary>Most rows of C per work item (the packed A block, Mc×Kc doubles, stays in L2).</summary>
-    internal const int Mc = 192;
+    /// <summary>Most rows of C per work item (the packed A block, up to Mc×Kc doubles = 768 KB, stays in a 1 MB L2).</summary>
+    internal const int Mc = 384;
 
-    /// <summary>512-bit micro-kernel (AVX-512) when <see cref="Vector{T}"/> is narrower: NR = 16, MR = 12.</summary>
+    /// <summary>512-bit micro-kernel (AVX-512) when <see cref="Vector{T}"/> is narrower: NR = 16, MR = 8.</summary>
     private static readonly bool Wide = Vector512.IsHardwareAccelerated && Vector<double>.Count < Vector512<double>.Count;
 
     private static int W => Vector<double>.Count;
@@ -170,7 +170,7 @@ public static partial class MatMulCpu
     {
         int nr = Nr, mr = TileRows;
         int rowPanels = (block.Rows + mr - 1) / mr;
-        double* tile = stackalloc double[MrWide * 16];
+        double* tile = stackalloc double[MrWide * 16]; // ≥ MR·NR on either path (Mr·2W ≤ 4·16)
         fixed (double* pc = c)
         {
             for (int p0 = 0; p0 < k; p0 += Kc)

@@ -94,25 +94,32 @@ static void Compare(int n, int k, int m, bool ta, bool tb, int reps, int calls, 
     for (int i = 0; i < b.Length; i++) b[i] = rng.NextDouble() - 0.5;
     var outs = impls.Select(_ => new double[n * m]).ToArray();
     var times = impls.Select(_ => new List<double>()).ToArray();
+    var cpuTimes = impls.Select(_ => new List<double>()).ToArray();
     for (int w = 0; w < 2; w++)
         for (int i = 0; i < impls.Length; i++) impls[i].Fn(a, b, outs[i], n, k, m, ta, tb, false);
     for (int r = 0; r < reps; r++)
         for (int j = 0; j < impls.Length; j++)
         {
             int i = (r % 2 == 0) ? j : impls.Length - 1 - j; // alternate the order so neither side always runs second
+            double cpu0 = CpuClock.ProcessSeconds();
             var sw = Stopwatch.StartNew();
             for (int q = 0; q < calls; q++) impls[i].Fn(a, b, outs[i], n, k, m, ta, tb, false);
             times[i].Add(sw.Elapsed.TotalSeconds / calls);
+            cpuTimes[i].Add((CpuClock.ProcessSeconds() - cpu0) / calls);
         }
     double scale = outs[0].Max(Math.Abs);
-    double t0 = Median(times[0]);
     var line = $"{n}x{k}x{m}{(ta ? " tA" : "")}{(tb ? " tB" : "")} calls={calls}";
     for (int i = 0; i < impls.Length; i++)
     {
         double t = Median(times[i]);
         double diff = 0;
         for (int q = 0; q < outs[i].Length; q++) diff = Math.Max(diff, Math.Abs(outs[i][q] - outs[0][q]));
-        line += $" | {impls[i].Name}: {t * 1e3:F3} ms {2.0 * n * k * m / t / 1e9:F1} GF/s x{t0 / t:F3} d={diff / Math.Max(scale, 1e-300):E1}";
+        // Speed-up as the median of per-repeat ratios (old and this one timed back to back): robust to load swings.
+        double ratio = Median(times[0].Zip(times[i], (x, y) => x / y).ToList());
+        // CPU seconds (all threads) per call: the work done, less sensitive than wall time to other processes on the box.
+        double cpuRatio = Median(cpuTimes[0].Zip(cpuTimes[i], (x, y) => x / y).ToList());
+        line += $" | {impls[i].Name}: {t * 1e3:F3} ms {2.0 * n * k * m / t / 1e9:F1} GF/s x{ratio:F3}"
+              + $" cpu {Median(cpuTimes[i]) * 1e3:F1} ms x{cpuRatio:F3} d={diff / Math.Max(scale, 1e-300):E1}";
     }
     Console.WriteLine(line + $" | load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
 }

@@ -51,8 +51,8 @@ public sealed class MatMulCpuTests
         Close.All(expected, Facade(a, b, n, k, m, transA, transB), 1e-12, 1e-12, $"C {n}×{k}×{m} tA={transA} tB={transB}");
     }
 
-    // The AVX-512 path (where the CPU has it): 12×16 tiles, computed aside and written in part at the row and column
-    // edges. 75 rows = 6 full 12-row tiles + a 3-row edge (4-row tiles elsewhere); 50 columns = 3 full 16-wide panels
+    // The AVX-512 path (where the CPU has it): 8×16 tiles, computed aside and written in part at the row and column
+    // edges. 75 rows = 9 full 8-row tiles + a 3-row edge (4-row tiles elsewhere); 50 columns = 3 full 16-wide panels
     // + a 2-column edge; depth 300 crosses the 256 depth block.
     [TestCase(75, 300, 50, false, false)]
     [TestCase(75, 300, 50, true, false)]
@@ -72,9 +72,11 @@ public sealed class MatMulCpuTests
     }
 
     // The work split and the first-depth-block store. Without accumulate C starts as NaN, so every entry must be
-    // overwritten, never added to. 397 rows = 4 row blocks of 108 on 2 cores (the last ends in a 1-row edge tile);
-    // depth 530 = two 256 blocks + 18; 45 columns = two 16-wide panels + a 13-column edge. 20×70×300: fewer row
-    // blocks than two per core, so each row block is also split into column groups.
+    // overwritten, never added to. 1100 rows = 4 row blocks of 280 on 2 cores (the last 260 rows end in a 4-row edge
+    // tile); 397 rows = 2 row blocks, each split into 2 column groups; depth 530 = two 256 blocks + 18; 45 columns =
+    // two 16-wide panels + a 13-column edge. 20×70×300: 2 row blocks of 16 and 4 rows, each in 2 column groups.
+    [TestCase(1100, 40, 20, false, false, false)]
+    [TestCase(1100, 40, 20, true, true, true)]
     [TestCase(397, 530, 45, false, false, false)]
     [TestCase(397, 530, 45, true, false, false)]
     [TestCase(397, 530, 45, false, true, true)]
