@@ -62,16 +62,19 @@ public static partial class MatMulCpu
         {
             nint pb = Align64(hB.AddrOfPinnedObject());
             PackB(b, (double*)pb, k, m, panels, transB);
-            int aLen = work.BlockRows * Math.Min(Kc, k) + 8;
-            Parallel.For(0, work.RowBlocks * work.ColGroups, new ParallelOptions { MaxDegreeOfParallelism = work.Threads },
+            int aLen = work.BlockRows * Math.Min(Kc, k) + 8, items = work.RowBlocks * work.ColGroups;
+            if (work.Threads == 1)
+            {
+                using var scratch = new Scratch(aLen);
+                for (int item = 0; item < items; item++)
+                    RowBlock(a, (double*)pb, c, n, k, m, mPad, transA, !accumulate, work.BlockOf(item, n, panels), scratch.Pointer);
+                return;
+            }
+            Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = work.Threads },
                 () => new Scratch(aLen),
                 (item, _, scratch) =>
                 {
-                    int blk = item / work.ColGroups, cg = item % work.ColGroups;
-                    int i0 = blk * work.BlockRows;
-                    var block = new Block(i0, Math.Min(work.BlockRows, n - i0),
-                        (int)((long)cg * panels / work.ColGroups), (int)((long)(cg + 1) * panels / work.ColGroups));
-                    RowBlock(a, (double*)pb, c, n, k, m, mPad, transA, !accumulate, block, scratch.Pointer);
+                    RowBlock(a, (double*)pb, c, n, k, m, mPad, transA, !accumulate, work.BlockOf(item, n, panels), scratch.Pointer);
                     return scratch;
                 },
                 scratch => scratch.Dispose());
@@ -86,22 +89,35 @@ public static partial class MatMulCpu
     /// <summary>Rows <c>[I0, I0 + Rows)</c> and B micro-panels <c>[PanelLo, PanelHi)</c> of C: one work item.</summary>
     private readonly record struct Block(int I0, int Rows, int PanelLo, int PanelHi);
 
+    /// <summary>Fewest row blocks per core when n allows (dynamic scheduling then evens out a busy core).</summary>
+    private const int MinBlocksPerCore = 4;
+
     /// <summary>
     /// How C is cut: row blocks of <see cref="BlockRows"/> rows (a multiple of MR, at most about <see cref="Mc"/>), their
-    /// count a multiple of the core count so the cores get equal work; when there are fewer than two per core, each
-    /// row block is split into <see cref="ColGroups"/> ranges of B micro-panels as well.
+    /// count a multiple of the core count (at least <see cref="MinBlocksPerCore"/> per core) so the cores get equal
+    /// work; when there are fewer than two per core, each row block is split into <see cref="ColGroups"/> ranges of B
+    /// micro-panels as well.
     /// </summary>
     private readonly record struct WorkPlan(int Threads, int BlockRows, int RowBlocks, int ColGroups)
     {
         public static WorkPlan For(int n, int k, int m, int mr, int panels)
         {
             int threads = (long)n * k * m < 64 * 64 * 64 ? 1 : Environment.ProcessorCount;
-            int rowBlocks = threads * ((n + threads * Mc - 1) / (threads * Mc));
+            // At least 4 row blocks per core: a core slowed by other work on the box then holds up little.
+            int rowBlocks = threads * Math.Max((n + threads * Mc - 1) / (threads * Mc), MinBlocksPerCore);
             int blockRows = (n + rowBlocks - 1) / rowBlocks;
             blockRows = (blockRows + mr - 1) / mr * mr;
             rowBlocks = (n + blockRows - 1) / blockRows;
             int colGroups = rowBlocks < 2 * threads ? Math.Min(panels, (2 * threads + rowBlocks - 1) / rowBlocks) : 1;
             return new WorkPlan(threads, blockRows, rowBlocks, colGroups);
+        }
+
+        /// <summary>Work item <paramref name="item"/>: row block item / ColGroups, column group item % ColGroups.</summary>
+        public Block BlockOf(int item, int n, int panels)
+        {
+            int blk = item / ColGroups, cg = item % ColGroups;
+            int i0 = blk * BlockRows;
+            return new Block(i0, Math.Min(BlockRows, n - i0), (int)((long)cg * panels / ColGroups), (int)((long)(cg + 1) * panels / ColGroups));
         }
     }
 
@@ -136,29 +152,38 @@ public static partial class MatMulCpu
     {
         int nr = Nr, mPad = panels * nr;
         nint dstBase = (nint)packed;
-        Parallel.For(0, panels, new ParallelOptions { MaxDegreeOfParallelism = (long)k * m < 128 * 128 ? 1 : Environment.ProcessorCount }, panel =>
+        if ((long)k * m < 128 * 128)
         {
-            int j0 = panel * nr;
-            int cols = Math.Min(nr, m - j0);
-            for (int p0 = 0; p0 < k; p0 += Kc)
+            for (int panel = 0; panel < panels; panel++) PackBPanel(b, (double*)dstBase, k, m, mPad, panel, transB);
+            return;
+        }
+        Parallel.For(0, panels, panel => PackBPanel(b, (double*)dstBase, k, m, mPad, panel, transB));
+    }
+
+    /// <summary>One NR-wide column panel of <see cref="PackB"/>, all depth blocks.</summary>
+    private static unsafe void PackBPanel(double[] b, double* packed, int k, int m, int mPad, int panel, bool transB)
+    {
+        int nr = Nr;
+        int j0 = panel * nr;
+        int cols = Math.Min(nr, m - j0);
+        for (int p0 = 0; p0 < k; p0 += Kc)
+        {
+            int kcLen = Math.Min(Kc, k - p0);
+            double* dst = packed + (long)p0 * mPad + (long)panel * kcLen * nr;
+            for (int p = 0; p < kcLen; p++, dst += nr)
             {
-                int kcLen = Math.Min(Kc, k - p0);
-                double* dst = (double*)dstBase + (long)p0 * mPad + (long)panel * kcLen * nr;
-                for (int p = 0; p < kcLen; p++, dst += nr)
+                if (!transB)
                 {
-                    if (!transB)
-                    {
-                        int src = (p0 + p) * m + j0;
-                        for (int jj = 0; jj < cols; jj++) dst[jj] = b[src + jj];
-                    }
-                    else
-                    {
-                        for (int jj = 0; jj < cols; jj++) dst[jj] = b[(j0 + jj) * k + p0 + p];
-                    }
-                    for (int jj = cols; jj < nr; jj++) dst[jj] = 0;
+                    int src = (p0 + p) * m + j0;
+                    for (int jj = 0; jj < cols; jj++) dst[jj] = b[src + jj];
                 }
+                else
+                {
+                    for (int jj = 0; jj < cols; jj++) dst[jj] = b[(j0 + jj) * k + p0 + p];
+                }
+                for (int jj = cols; jj < nr; jj++) dst[jj] = 0;
             }
-        });
+        }
     }
 
     /// <summary>

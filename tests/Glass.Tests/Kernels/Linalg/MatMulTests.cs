@@ -72,9 +72,9 @@ public sealed class MatMulCpuTests
     }
 
     // The work split and the first-depth-block store. Without accumulate C starts as NaN, so every entry must be
-    // overwritten, never added to. 1100 rows = 4 row blocks of 280 on 2 cores (the last 260 rows end in a 4-row edge
-    // tile); 397 rows = 2 row blocks, each split into 2 column groups; depth 530 = two 256 blocks + 18; 45 columns =
-    // two 16-wide panels + a 13-column edge. 20×70×300: 2 row blocks of 16 and 4 rows, each in 2 column groups.
+    // overwritten, never added to. On 2 cores: 1100 rows = 8 row blocks of 144 (the last 92 rows end in a 4-row edge
+    // tile); 397 rows = 8 row blocks of 56, the last a 5-row edge; depth 530 = two 256 blocks + 18; 45 columns = two
+    // 16-wide panels + a 13-column edge. 20×70×300: 3 row blocks of 8, 8 and 4 rows, each in 2 column groups.
     [TestCase(1100, 40, 20, false, false, false)]
     [TestCase(1100, 40, 20, true, true, true)]
     [TestCase(397, 530, 45, false, false, false)]
