@@ -92,10 +92,13 @@ public static partial class MatMulCpu
     /// <summary>Fewest row blocks per core when n allows (dynamic scheduling then evens out a busy core).</summary>
     private const int MinBlocksPerCore = 4;
 
+    /// <summary>Fewest rows per row block (each packed B micro-panel is reused by at least this many rows).</summary>
+    private const int MinBlockRows = 64;
+
     /// <summary>
     /// How C is cut: row blocks of <see cref="BlockRows"/> rows (a multiple of MR, at most about <see cref="Mc"/>), their
-    /// count a multiple of the core count (at least <see cref="MinBlocksPerCore"/> per core) so the cores get equal
-    /// work; when there are fewer than two per core, each row block is split into <see cref="ColGroups"/> ranges of B
+    /// count a multiple of the core count (at least <see cref="MinBlocksPerCore"/> per core while blocks keep
+    /// <see cref="MinBlockRows"/> rows) so the cores get equal work; when there are fewer than two per core, each row block is split into <see cref="ColGroups"/> ranges of B
     /// micro-panels as well.
     /// </summary>
     private readonly record struct WorkPlan(int Threads, int BlockRows, int RowBlocks, int ColGroups)
@@ -105,7 +108,7 @@ public static partial class MatMulCpu
             int threads = (long)n * k * m < 64 * 64 * 64 ? 1 : Environment.ProcessorCount;
             // At least 4 row blocks per core: a core slowed by other work on the box then holds up little.
             int rowBlocks = threads * Math.Max((n + threads * Mc - 1) / (threads * Mc), MinBlocksPerCore);
-            int blockRows = (n + rowBlocks - 1) / rowBlocks;
+            int blockRows = Math.Max((n + rowBlocks - 1) / rowBlocks, Math.Min(n, MinBlockRows));
             blockRows = (blockRows + mr - 1) / mr * mr;
             rowBlocks = (n + blockRows - 1) / blockRows;
             int colGroups = rowBlocks < 2 * threads ? Math.Min(panels, (2 * threads + rowBlocks - 1) / rowBlocks) : 1;

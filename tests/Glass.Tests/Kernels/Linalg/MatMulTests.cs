@@ -33,7 +33,7 @@ public sealed class MatMulCpuTests
             _ => throw new ArgumentException("no Aᵀ·Bᵀ facade"),
         };
 
-    // Sizes: odd everywhere; 70 rows = two row blocks on 2 cores; 300 > Kc = 256 depth block; 1×1×1; m < and > the NR micro-panel.
+    // Sizes: odd everywhere; 70 rows = two row blocks (64 + 6) on 2 cores; 300 > Kc = 256 depth block; 1×1×1; m < and > the NR micro-panel.
     [TestCase(37, 29, 13, false, false)]
     [TestCase(37, 29, 13, true, false)]
     [TestCase(37, 29, 13, false, true)]
@@ -73,8 +73,8 @@ public sealed class MatMulCpuTests
 
     // The work split and the first-depth-block store. Without accumulate C starts as NaN, so every entry must be
     // overwritten, never added to. On 2 cores: 1100 rows = 8 row blocks of 144 (the last 92 rows end in a 4-row edge
-    // tile); 397 rows = 8 row blocks of 56, the last a 5-row edge; depth 530 = two 256 blocks + 18; 45 columns = two
-    // 16-wide panels + a 13-column edge. 20×70×300: 3 row blocks of 8, 8 and 4 rows, each in 2 column groups.
+    // tile); 397 rows = 6 row blocks of 64 + one of 13 ending in a 5-row edge tile; depth 530 = two 256 blocks
+    // + 18; 45 columns = two 16-wide panels + a 13-column edge. 20×70×300: one row block in 4 column groups.
     [TestCase(1100, 40, 20, false, false, false)]
     [TestCase(1100, 40, 20, true, true, true)]
     [TestCase(397, 530, 45, false, false, false)]
