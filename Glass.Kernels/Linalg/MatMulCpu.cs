@@ -95,11 +95,16 @@ public static partial class MatMulCpu
     /// <summary>Fewest rows per row block (each packed B micro-panel is reused by at least this many rows).</summary>
     private const int MinBlockRows = 64;
 
+    /// <summary>Fewest multiply-adds (n·k·m) for which a row block is split into column groups (below, the extra
+    /// work items and A packs cost more than they save).</summary>
+    private const long MinSplitWork = 1L << 22;
+
     /// <summary>
     /// How C is cut: row blocks of <see cref="BlockRows"/> rows (a multiple of MR, at most about <see cref="Mc"/>), their
     /// count a multiple of the core count (at least <see cref="MinBlocksPerCore"/> per core while blocks keep
-    /// <see cref="MinBlockRows"/> rows) so the cores get equal work; when there are fewer than two per core, each row block is split into <see cref="ColGroups"/> ranges of B
-    /// micro-panels as well.
+    /// <see cref="MinBlockRows"/> rows) so the cores get equal work; when there are fewer than two per core and the
+    /// product has at least <see cref="MinSplitWork"/> multiply-adds, each row block is split into
+    /// <see cref="ColGroups"/> ranges of B micro-panels as well.
     /// </summary>
     private readonly record struct WorkPlan(int Threads, int BlockRows, int RowBlocks, int ColGroups)
     {
@@ -111,7 +116,8 @@ public static partial class MatMulCpu
             int blockRows = Math.Max((n + rowBlocks - 1) / rowBlocks, Math.Min(n, MinBlockRows));
             blockRows = (blockRows + mr - 1) / mr * mr;
             rowBlocks = (n + blockRows - 1) / blockRows;
-            int colGroups = rowBlocks < 2 * threads ? Math.Min(panels, (2 * threads + rowBlocks - 1) / rowBlocks) : 1;
+            int colGroups = rowBlocks < 2 * threads && (long)n * k * m >= MinSplitWork
+                ? Math.Min(panels, (2 * threads + rowBlocks - 1) / rowBlocks) : 1;
             return new WorkPlan(threads, blockRows, rowBlocks, colGroups);
         }
 
