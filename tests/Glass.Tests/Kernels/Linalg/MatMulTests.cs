@@ -34,7 +34,7 @@ public sealed class MatMulCpuTests
             _ => throw new ArgumentException("no Aᵀ·Bᵀ facade"),
         };
 
-    // Sizes: odd everywhere; 70 > Mc = 64 row block; 300 > Kc = 256 depth block; 1×1×1; m < and > the NR micro-panel.
+    // Sizes: odd everywhere; 70 rows = two row blocks (64 + 6) on 2 cores; 300 > Kc = 256 depth block; 1×1×1; m < and > the NR micro-panel.
     [TestCase(37, 29, 13, false, false)]
     [TestCase(37, 29, 13, true, false)]
     [TestCase(37, 29, 13, false, true)]
@@ -52,9 +52,9 @@ public sealed class MatMulCpuTests
         Close.All(expected, Facade(a, b, n, k, m, transA, transB), 1e-12, 1e-12, $"C {n}×{k}×{m} tA={transA} tB={transB}");
     }
 
-    // The AVX-512 path (where the CPU has it): 8×16 tiles over pairs of full 4-row panels, 4×16 tiles for the leftover
-    // panel and the column edge. 75 rows = a 64-row block (8 pairs) + 11 rows (one pair + a 3-row edge); 50 columns =
-    // 3 full 16-wide panels + a 2-column edge; depth 300 crosses the 256 depth block.
+    // The AVX-512 path (where the CPU has it): 8×16 tiles, computed aside and written in part at the row and column
+    // edges. 75 rows = 9 full 8-row tiles + a 3-row edge (4-row tiles elsewhere); 50 columns = 3 full 16-wide panels
+    // + a 2-column edge; depth 300 crosses the 256 depth block.
     [TestCase(75, 300, 50, false, false)]
     [TestCase(75, 300, 50, true, false)]
     [TestCase(75, 300, 50, false, true)]
@@ -70,6 +70,32 @@ public sealed class MatMulCpuTests
         var expected = new double[n * m];
         for (int i = 0; i < expected.Length; i++) expected[i] = c0[i] + prod[i];
         Close.All(expected, c, 1e-12, 1e-12, $"C += op(A)·op(B) {n}×{k}×{m} tA={transA} tB={transB}");
+    }
+
+    // The work split and the first-depth-block store. Without accumulate C starts as NaN, so every entry must be
+    // overwritten, never added to. On 2 cores: 1100 rows = 8 row blocks of 144 (the last 92 rows end in a 4-row edge
+    // tile); 397 rows = 6 row blocks of 64 + one of 13 ending in a 5-row edge tile; depth 530 = two 256 blocks
+    // + 18; 45 columns = two 16-wide panels + a 13-column edge. 20×730×300: one row block in 4 column groups.
+    [TestCase(1100, 40, 20, false, false, false)]
+    [TestCase(1100, 40, 20, true, true, true)]
+    [TestCase(397, 530, 45, false, false, false)]
+    [TestCase(397, 530, 45, true, false, false)]
+    [TestCase(397, 530, 45, false, true, true)]
+    [TestCase(20, 730, 300, false, false, false)]
+    [TestCase(20, 730, 300, true, true, true)]
+    [TestCase(20, 730, 300, false, true, false)]
+    public void EveryBlockAndColumnGroupMatchesNaive(int n, int k, int m, bool transA, bool transB, bool accumulate)
+    {
+        var a = Close.RandomNormal(n * k, seed: 51 + n);
+        var b = Close.RandomNormal(k * m, seed: 53 + m);
+        var c0 = Close.RandomNormal(n * m, seed: 57);
+        var c = accumulate ? (double[])c0.Clone() : Enumerable.Repeat(double.NaN, n * m).ToArray();
+        MatMulCpu.Gemm(a, b, c, n, k, m, transA, transB, accumulate);
+        var expected = Naive(a, b, n, k, m, transA, transB);
+        if (accumulate)
+            for (int i = 0; i < expected.Length; i++) expected[i] += c0[i];
+        // Sums of up to 730 products of N(0,1) entries, reassociated by depth block: rounding ≲ 1e-12 absolute.
+        Close.All(expected, c, 1e-10, 1e-12, $"C {(accumulate ? "+" : "")}= op(A)·op(B) {n}×{k}×{m} tA={transA} tB={transB}");
     }
 
     [Test]
