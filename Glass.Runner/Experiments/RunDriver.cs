@@ -266,6 +266,10 @@ internal static class RunDriver
             parts.Add($"loss {F(fl)} vs independent coupling {F(il)} and exact OT {F(el)}");
         if (eval.TryGetValue("sinkhorn_unconverged_steps", out var us) && eval.TryGetValue("steps", out var st))
             parts.Add($"{F(us)} of {F(st)} steps on unconverged Sinkhorn solves" + (eval.TryGetValue("gamma_floor", out var gf) && gf > 0 ? $" (γ floor {F(gf)} after {F(eval.GetValueOrDefault("gamma_backoffs"))} back-offs)" : ""));
+        // Rows matched to their own index well above the true pairing's rate: under a planted permutation the features
+        // then carry the row order, not the geometry (e.g. random probes shared by node index).
+        if (eval.TryGetValue("identity_match_rate", out var im) && im >= 0.05 && im > 2 * eval.GetValueOrDefault("perm_acc"))
+            parts.Add($"warning: {F(100 * im)} % of rows matched to their own index, more than to their true partners — the features may carry the row order rather than the geometry");
         return parts.Count == 0 ? null : string.Join("; ", parts);
     }
 
